@@ -1,0 +1,343 @@
+# libcsbot - top-level Makefile (GNU make 4.x)
+#
+#   make                  build build/libcsbot.{a,so}, build/libcsbot.pc, build/csbot
+#   make test             install missing packages, build, run every test
+#   make SANITIZE=address,undefined test   (or SANITIZE=thread) in build/san-*/
+#   make valgrind         run the check suite under valgrind
+#   make run              chat with the demo knowledge base
+#   make examples         build examples/*.c into $(BUILD)/examples/
+#   make install          DESTDIR=... PREFIX=... (default /usr/local)
+#   make check-abi lint   static checks on exported symbols and banned calls
+#   make deps             install missing Debian packages (scripts/deps.sh)
+
+VERSION_MAJOR = 0
+VERSION_MINOR = 1
+VERSION_PATCH = 0
+VERSION = $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+# `CC` has a built-in default in make ("cc"); only override it when it came
+# from nowhere so that `make CC=clang` and `CC=clang make` both work.
+ifeq ($(origin CC),default)
+CC = cc
+endif
+ifeq ($(origin CXX),default)
+CXX = g++
+endif
+CFLAGS  ?= -O2 -g
+LDFLAGS ?=
+AR      ?= ar
+PKG_CONFIG ?= pkg-config
+
+comma := ,
+SANITIZE ?=
+ifneq ($(strip $(SANITIZE)),)
+BUILD ?= build/san-$(subst $(comma),_,$(strip $(SANITIZE)))
+endif
+BUILD ?= build
+
+# The stamp for `make deps` always lives in build/, whatever BUILD is.
+DEPS_STAMP = build/.deps-ok
+
+# ---------------------------------------------------------------------------
+# Flags
+
+WARN_CFLAGS = -std=c11 -pedantic -Wall -Wextra -Werror -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings -Wundef \
+	-Wformat=2 -Wvla
+PROJECT_CFLAGS = $(WARN_CFLAGS) -fvisibility=hidden -D_POSIX_C_SOURCE=200809L
+# pcre2.h requires a code unit width; libcsbot uses the 8-bit (UTF-8) API.
+PROJECT_CPPFLAGS = -Iinclude -Ilib -DPCRE2_CODE_UNIT_WIDTH=8
+
+ifneq ($(strip $(SANITIZE)),)
+SAN_FLAGS = -fsanitize=$(strip $(SANITIZE)) -fno-omit-frame-pointer -fno-sanitize-recover=all
+SO_LDFLAGS =
+else
+SAN_FLAGS =
+# Catch missing libraries at link time (not compatible with sanitizers).
+SO_LDFLAGS = -Wl,--no-undefined
+endif
+
+DEP_PKGS   = libpcre2-8 libcjson libutf8proc opencc
+DEP_LIBS_EXTRA = -lstemmer -lm -lpthread
+CLI_PKGS   = libedit
+TEST_PKGS  = check
+
+# pkg_query(ARGS): run pkg-config, stop with a helpful message on failure.
+pkg_query = $(eval _pkgq := $$(shell $(PKG_CONFIG) $1 2>/dev/null))$(if \
+	$(filter 0,$(.SHELLSTATUS)),$(_pkgq),$(error `$(PKG_CONFIG) $1` failed; \
+	run `make deps` (or scripts/deps.sh) to install the required packages))
+# Treat dependency include directories as system headers (-isystem) so that
+# warnings inside them do not trip -Werror.
+sysinc = $(patsubst -I%,-isystem%,$1)
+
+# Lazily evaluated once: pkg-config only runs for targets that compile/link,
+# and only after `make deps` had a chance to install it.
+DEP_CFLAGS  = $(eval DEP_CFLAGS  := $$(call sysinc,$$(call pkg_query,--cflags $(DEP_PKGS))))$(DEP_CFLAGS)
+DEP_LIBS    = $(eval DEP_LIBS    := $$(call pkg_query,--libs $(DEP_PKGS)) $(DEP_LIBS_EXTRA))$(DEP_LIBS)
+CLI_CFLAGS  = $(eval CLI_CFLAGS  := $$(call sysinc,$$(call pkg_query,--cflags $(CLI_PKGS))))$(CLI_CFLAGS)
+CLI_LIBS    = $(eval CLI_LIBS    := $$(call pkg_query,--libs $(CLI_PKGS)))$(CLI_LIBS)
+TEST_CFLAGS = $(eval TEST_CFLAGS := $$(call sysinc,$$(call pkg_query,--cflags $(TEST_PKGS))))$(TEST_CFLAGS)
+TEST_LIBS   = $(eval TEST_LIBS   := $$(call pkg_query,--libs $(TEST_PKGS)))$(TEST_LIBS)
+
+ALL_CFLAGS   = $(CFLAGS) $(PROJECT_CFLAGS) $(SAN_FLAGS) -MMD -MP
+ALL_CPPFLAGS = $(PROJECT_CPPFLAGS) $(CPPFLAGS) $(DEP_CFLAGS)
+ALL_LDFLAGS  = $(LDFLAGS) $(SAN_FLAGS)
+
+# ---------------------------------------------------------------------------
+# Sources and outputs
+
+LIB_SRCS  := $(sort $(wildcard lib/*.c))
+CLI_SRCS  := $(sort $(wildcard cli/*.c))
+TEST_SRCS := $(sort $(filter-out test/check_header.c,$(wildcard test/*.c)))
+EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
+TEST_SCRIPTS := $(sort $(wildcard test/*.sh))
+HEADERS   := $(sort $(wildcard include/*.h))
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+
+STATIC_LIB = $(BUILD)/libcsbot.a
+SONAME     = libcsbot.so.$(VERSION_MAJOR)
+SHARED_REAL = libcsbot.so.$(VERSION)
+SHARED_LIB = $(BUILD)/$(SHARED_REAL)
+SHARED_LINKS = $(BUILD)/$(SONAME) $(BUILD)/libcsbot.so
+PC_FILE    = $(BUILD)/libcsbot.pc
+CLI_BIN    = $(BUILD)/csbot
+TEST_BIN   = $(BUILD)/check_csbot
+
+ALL_TARGETS = $(STATIC_LIB) $(SHARED_LIB) $(SHARED_LINKS) $(PC_FILE) \
+	$(if $(CLI_SRCS),$(CLI_BIN))
+
+# Environment for running tests.
+TEST_ENV =
+ifneq ($(strip $(SANITIZE)),)
+TEST_ENV += CK_FORK=no UBSAN_OPTIONS=print_stacktrace=1$(if $(UBSAN_OPTIONS),:$(UBSAN_OPTIONS))
+ifneq ($(filter address,$(subst $(comma), ,$(SANITIZE))),)
+TEST_ENV += ASAN_OPTIONS=detect_leaks=1$(if $(ASAN_OPTIONS),:$(ASAN_OPTIONS))
+endif
+endif
+
+KB_FILE = $(firstword $(wildcard intents/shop.json) intents/demo.json)
+
+VALGRIND = valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1
+
+.PHONY: all deps test test-nodeps tests check-header valgrind run run-nodeps \
+	examples install uninstall check-abi lint bench eval bench-peers clean FORCE
+
+all: $(ALL_TARGETS)
+
+# ---------------------------------------------------------------------------
+# Build rules
+
+# Record the effective command lines; objects rebuild when flags change.
+$(BUILD)/.cflags: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) | $(ALL_LDFLAGS)' | cmp -s - $@ 2>/dev/null \
+		|| printf '%s\n' '$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) | $(ALL_LDFLAGS)' > $@
+
+$(BUILD)/.prefix: FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(VERSION)' | cmp -s - $@ 2>/dev/null \
+		|| printf '%s\n' '$(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(VERSION)' > $@
+
+$(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(BUILD)/obj/cli/%.o: cli/%.c $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(CLI_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/test/%.o: test/%.c $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(STATIC_LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(SHARED_LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,$(SONAME) $(ALL_LDFLAGS) $(SO_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/$(SONAME): $(SHARED_LIB)
+	ln -sf $(SHARED_REAL) $@
+
+$(BUILD)/libcsbot.so: $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(PC_FILE): libcsbot.pc.in $(BUILD)/.prefix
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' $< > $@.tmp
+	mv $@.tmp $@
+
+$(CLI_BIN): $(CLI_OBJS) $(STATIC_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC_LIB) $(CLI_LIBS) $(DEP_LIBS)
+
+$(TEST_BIN): $(TEST_OBJS) $(STATIC_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(TEST_OBJS) $(STATIC_LIB) $(TEST_LIBS) $(DEP_LIBS)
+
+tests: $(TEST_BIN)
+
+# Examples see only the public header directory.
+$(BUILD)/examples/%: examples/%.c $(STATIC_LIB) $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) -Iinclude $(CPPFLAGS) $(ALL_CFLAGS) -MF $@.d -MT $@ -o $@ $< $(STATIC_LIB) $(ALL_LDFLAGS) $(DEP_LIBS)
+
+examples: $(EXAMPLE_BINS)
+
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/examples/*.d)
+
+# ---------------------------------------------------------------------------
+# Packages
+
+deps: $(DEPS_STAMP)
+
+$(DEPS_STAMP): scripts/deps.sh
+	sh scripts/deps.sh
+	@mkdir -p $(@D)
+	touch $@
+
+# ---------------------------------------------------------------------------
+# Tests
+
+# `test` and `run` re-invoke make after `deps` so pkg-config is queried only
+# once the packages are installed.
+test: deps
+	+@$(MAKE) --no-print-directory test-nodeps
+
+test-nodeps: all $(TEST_BIN)
+	$(TEST_ENV) ./$(TEST_BIN)
+	+@$(MAKE) --no-print-directory check-header
+	@failed=''; \
+	for s in $(TEST_SCRIPTS); do \
+		echo "== $$s"; \
+		if CSBOT='$(CURDIR)/$(BUILD)/csbot' $(TEST_ENV) bash "$$s"; then \
+			echo "== $$s: PASS"; \
+		else \
+			echo "== $$s: FAIL"; failed="$$failed $$s"; \
+		fi; \
+	done; \
+	if [ -n "$$failed" ]; then echo "failing test scripts:$$failed" >&2; exit 1; fi
+
+check-header:
+	@if [ -f test/check_header.c ]; then \
+		echo "$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only test/check_header.c"; \
+		$(CC) -std=c11 -pedantic -Wall -Wextra -Werror -Iinclude -fsyntax-only test/check_header.c; \
+	fi
+	$(CXX) -x c++ -fsyntax-only -Wall -Wextra -Werror -Iinclude include/csbot.h
+
+valgrind: $(TEST_BIN)
+	CK_FORK=no $(VALGRIND) ./$(TEST_BIN)
+
+# ---------------------------------------------------------------------------
+# Running
+
+run: deps
+	+@$(MAKE) --no-print-directory run-nodeps
+
+run-nodeps: all
+	./$(CLI_BIN) chat $(KB_FILE)
+
+bench eval bench-peers: all
+	@if [ -f scripts/$@.sh ]; then \
+		echo "BUILD=$(BUILD) CSBOT=$(BUILD)/csbot bash scripts/$@.sh"; \
+		BUILD='$(BUILD)' CSBOT='$(BUILD)/csbot' bash scripts/$@.sh; \
+	else \
+		echo "scripts/$@.sh does not exist (yet); nothing to do"; \
+	fi
+
+# ---------------------------------------------------------------------------
+# Install
+
+install: all
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(BINDIR)
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(LIBDIR)/libcsbot.a
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/$(SHARED_REAL)
+	ln -sf $(SHARED_REAL) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcsbot.so
+	install -m 644 $(PC_FILE) $(DESTDIR)$(PKGCONFIGDIR)/libcsbot.pc
+	$(if $(CLI_SRCS),install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/csbot)
+
+uninstall:
+	rm -f $(HEADERS:include/%=$(DESTDIR)$(INCLUDEDIR)/%)
+	rm -f $(DESTDIR)$(LIBDIR)/libcsbot.a $(DESTDIR)$(LIBDIR)/$(SHARED_REAL) \
+	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcsbot.so
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libcsbot.pc
+	rm -f $(DESTDIR)$(BINDIR)/csbot
+
+# ---------------------------------------------------------------------------
+# Static checks
+
+# Every exported dynamic symbol must start with csbot_, and no library object
+# may define writable data (mutable globals or static locals).
+ABI_IGNORE = _init _fini _edata _end __bss_start
+check-abi: $(SHARED_LIB) $(LIB_OBJS)
+	@status=0; \
+	bad=$$(nm -D --defined-only $(SHARED_LIB) \
+		| awk 'NF >= 3 && $$2 ~ /^[A-Z]$$/ { print $$3 }' | sed 's/@.*//' \
+		| grep -v -x -E '$(subst $(space),|,$(strip $(ABI_IGNORE)))' \
+		| grep -v '^csbot_' || true); \
+	if [ -n "$$bad" ]; then status=1; \
+		echo "check-abi: $(SHARED_LIB) exports symbols without the csbot_ prefix:" >&2; \
+		echo "$$bad" | sed 's/^/  /' >&2; \
+	fi; \
+	for o in $(LIB_OBJS); do \
+		hits=$$(objdump -t "$$o" | grep -E '[[:space:]]O[[:space:]]+\.(data|bss)(\.rel(\.local)?)?([[:space:]]|$$)' || true); \
+		if [ -n "$$hits" ]; then status=1; \
+			echo "check-abi: $$o defines writable data (mutable globals are banned):" >&2; \
+			echo "$$hits" | sed 's/^/  /' >&2; \
+		fi; \
+	done; \
+	if [ $$status -ne 0 ]; then echo "check-abi: FAILED" >&2; exit 1; fi
+	@echo "check-abi: OK"
+
+# Calls banned in lib/: raw allocation outside lib/alloc.c, and stdio/process/
+# unsafe string functions everywhere.  Comments are stripped before matching;
+# a name preceded by an identifier character, `.` or `->` does not match.
+LINT_PRE  = (^|[^A-Za-z0-9_.>])
+ALLOC_RE  = $(LINT_PRE)(malloc|calloc|realloc|free)[[:space:]]*\(
+BANNED_RE = $(LINT_PRE)(printf|fprintf|puts|exit|abort|getenv|strtok|strcpy|strcat|sprintf|atoi)[[:space:]]*\(
+# Replace comments with spaces/newlines so that line numbers are kept.
+STRIP_COMMENTS = perl -0777 -pe 's{/\*.*?\*/}{ (my $$c = $$&) =~ s/[^\n]//g; " $$c" }gse; s{//[^\n]*}{}g'
+LINT_FILES = $(sort $(wildcard lib/*.c lib/*.h))
+
+lint:
+	@status=0; \
+	for f in $(LINT_FILES); do \
+		text=$$($(STRIP_COMMENTS) "$$f"); \
+		if [ "$$f" != lib/alloc.c ]; then \
+			hits=$$(printf '%s\n' "$$text" | grep -n -E '$(ALLOC_RE)' || true); \
+			if [ -n "$$hits" ]; then status=1; \
+				printf '%s\n' "$$hits" | sed "s|^|$$f:|; s|\$$|   <- raw allocation: use lib/alloc.c|" >&2; fi; \
+		fi; \
+		hits=$$(printf '%s\n' "$$text" | grep -n -E '$(BANNED_RE)' || true); \
+		if [ -n "$$hits" ]; then status=1; \
+			printf '%s\n' "$$hits" | sed "s|^|$$f:|; s|\$$|   <- banned function in lib/|" >&2; fi; \
+	done; \
+	if [ $$status -ne 0 ]; then echo "lint: FAILED" >&2; exit 1; fi; \
+	echo "lint: OK"
+
+# ---------------------------------------------------------------------------
+
+clean:
+	rm -rf build
+
+FORCE:
+
+empty :=
+space := $(empty) $(empty)

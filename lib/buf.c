@@ -1,0 +1,108 @@
+/*
+ * buf.c - growable byte buffers. Sessions keep their buffers between turns so
+ * that, once warm, replying does not allocate. Also JSON string escaping for
+ * the JSON the library writes (handoff packets, statistics).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+int csbot__buf_reserve(const csbot__alloc *a, csbot__buf *b, size_t extra) {
+    if (b->len + extra + 1 <= b->cap)
+        return CSBOT_OK;
+    void *p = b->data;
+    int rc = csbot__grow(a, &p, &b->cap, b->len + extra + 1, 1);
+    b->data = p;
+    return rc;
+}
+
+int csbot__buf_append(const csbot__alloc *a, csbot__buf *b, const char *s,
+                      size_t n) {
+    if (csbot__buf_reserve(a, b, n))
+        return CSBOT_ENOMEM;
+    if (n)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return CSBOT_OK;
+}
+
+int csbot__buf_puts(const csbot__alloc *a, csbot__buf *b, const char *s) {
+    return csbot__buf_append(a, b, s, strlen(s));
+}
+
+int csbot__buf_putc(const csbot__alloc *a, csbot__buf *b, char c) {
+    return csbot__buf_append(a, b, &c, 1);
+}
+
+int csbot__buf_printf(const csbot__alloc *a, csbot__buf *b, const char *fmt,
+                      ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return CSBOT_EINVAL;
+    if (csbot__buf_reserve(a, b, (size_t)n))
+        return CSBOT_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return CSBOT_OK;
+}
+
+int csbot__buf_json_str(const csbot__alloc *a, csbot__buf *b, const char *s) {
+    static const char hex[] = "0123456789abcdef";
+    if (!s)
+        return csbot__buf_puts(a, b, "null");
+    if (csbot__buf_putc(a, b, '"'))
+        return CSBOT_ENOMEM;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        char esc[7];
+        const char *out = NULL;
+        size_t n = 2;
+        switch (*p) {
+        case '"': out = "\\\""; break;
+        case '\\': out = "\\\\"; break;
+        case '\n': out = "\\n"; break;
+        case '\r': out = "\\r"; break;
+        case '\t': out = "\\t"; break;
+        default:
+            if (*p < 0x20) {
+                esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
+                esc[4] = hex[*p >> 4]; esc[5] = hex[*p & 15]; esc[6] = 0;
+                out = esc;
+                n = 6;
+            }
+        }
+        int rc = out ? csbot__buf_append(a, b, out, n)
+                     : csbot__buf_putc(a, b, (char)*p);
+        if (rc)
+            return rc;
+    }
+    return csbot__buf_putc(a, b, '"');
+}
+
+void csbot__buf_clear(csbot__buf *b) {
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void csbot__buf_free(const csbot__alloc *a, csbot__buf *b) {
+    csbot__free(a, b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+size_t csbot__copy_out(char *dst, size_t size, const char *src, size_t len) {
+    if (size) {
+        size_t n = len < size - 1 ? len : size - 1;
+        if (n)
+            memcpy(dst, src, n);
+        dst[n] = '\0';
+    }
+    return len;
+}
