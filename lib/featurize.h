@@ -1,11 +1,11 @@
 /*
- * features.h - from normalised text to hashed features: English words
+ * featurize.h - from normalised text to hashed features: English words
  * (stemmed with libstemmer), word bigrams, character n-grams inside words
  * (for typos), Chinese characters and character bigrams and trigrams, number
  * shapes. Works on mixed Chinese/English text without spaces.
  */
-#ifndef CSBOT_FEATURES_H
-#define CSBOT_FEATURES_H
+#ifndef CSBOT_FEATURIZE_H
+#define CSBOT_FEATURIZE_H
 
 #include "dict.h"
 

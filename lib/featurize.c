@@ -1,5 +1,5 @@
 /*
- * features.c - turns normalised text into hashed features for the matcher.
+ * featurize.c - turns normalised text into hashed features for the matcher.
  *
  * Chinese has no spaces, so it is read as characters, character bigrams and
  * trigrams; English as words reduced to their stems by libstemmer (Snowball),
@@ -14,7 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "features.h"
+#include "featurize.h"
 #include "utf8.h"
 
 #define MAXWORD 64

@@ -1,0 +1,286 @@
+/*
+ * kb.c - the knowledge base object: loading from a file or a buffer (the
+ * parse itself is kb_load.c), defaults, accessors and freeing. A load either
+ * returns a complete knowledge base or frees everything it built.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "kb.h"
+
+const char *csbot__text3_get(const csbot__text3 *t, int lang) {
+    static const int order[CSBOT__NLANG][CSBOT__NLANG] = {
+        {CSBOT__ZHS, CSBOT__ZHT, CSBOT__EN},
+        {CSBOT__ZHT, CSBOT__ZHS, CSBOT__EN},
+        {CSBOT__EN, CSBOT__ZHS, CSBOT__ZHT}};
+    if (lang < 0 || lang >= CSBOT__NLANG)
+        lang = CSBOT__ZHS;
+    for (int i = 0; i < CSBOT__NLANG; i++)
+        if (t->t[order[lang][i]])
+            return t->t[order[lang][i]];
+    return NULL;
+}
+
+void csbot__text3_free(const csbot__alloc *a, csbot__text3 *t) {
+    for (int i = 0; i < CSBOT__NLANG; i++) {
+        csbot__free(a, t->t[i]);
+        t->t[i] = NULL;
+    }
+}
+
+int csbot__intent_find(const csbot_kb *kb, const char *id, size_t len) {
+    uint32_t v;
+    if (!csbot__dict_get(&kb->idmap, csbot__hash(id, len, 17), &v))
+        return -1;
+    if (v < kb->nintents && kb->intents[v].id &&
+        strlen(kb->intents[v].id) == len &&
+        memcmp(kb->intents[v].id, id, len) == 0)
+        return (int)v;
+    /* a 64-bit hash collision: astronomically rare, so a scan is fine */
+    for (size_t i = 0; i < kb->nintents; i++)
+        if (kb->intents[i].id && strlen(kb->intents[i].id) == len &&
+            memcmp(kb->intents[i].id, id, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+int csbot__slot_find(const csbot_kb *kb, const char *name, size_t len) {
+    for (size_t i = 0; i < kb->nslots; i++)
+        if (kb->slots[i].name && strlen(kb->slots[i].name) == len &&
+            memcmp(kb->slots[i].name, name, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+csbot_kb *csbot__kb_alloc(const csbot_kb_options *opts) {
+    csbot__alloc a;
+    csbot__alloc_init(&a, opts ? opts->alloc : NULL, opts ? opts->alloc_ud : NULL);
+    csbot_kb *kb = csbot__calloc(&a, 1, sizeof *kb);
+    if (!kb)
+        return NULL;
+    kb->alloc = a;
+    kb->set.answer = 0.5;
+    kb->set.suggest = 0.3;
+    kb->set.margin = 0.1;
+    kb->set.pattern_conf = 0.9;
+    kb->set.sentiment = 0.6;
+    kb->set.handoff_below = 0.0;
+    kb->set.max_misses = 2;
+    kb->set.context_turns = 3;
+    kb->set.context_seconds = 600;
+    kb->set.handoff_on_repeat = 1;
+    memcpy(kb->set.traditional, "s2t", 4);
+    kb->max_message = opts && opts->max_message ? opts->max_message : 16384;
+    kb->seed = opts && opts->seed ? opts->seed : 0x5eed;
+    csbot__featcfg_default(&kb->fcfg);
+    return kb;
+}
+
+static void free_intent(const csbot__alloc *a, csbot__intent *it) {
+    csbot__free(a, it->id);
+    csbot__text3_free(a, &it->title);
+    for (size_t i = 0; i < it->npatterns; i++) {
+        csbot__regex_free(it->patterns[i]);
+        csbot__free(a, it->pattern_src[i]);
+    }
+    csbot__free(a, it->patterns);
+    csbot__free(a, it->pattern_src);
+    for (size_t i = 0; i < it->nresponses; i++) {
+        csbot__response *r = &it->responses[i];
+        for (size_t k = 0; k < r->nwhen; k++) {
+            csbot__free(a, r->when[k].key);
+            csbot__free(a, r->when[k].val);
+        }
+        csbot__free(a, r->when);
+        csbot__text3_free(a, &r->text);
+    }
+    csbot__free(a, it->responses);
+    csbot__free(a, it->slots);
+    csbot__free(a, it->require);
+}
+
+CSBOT_API void csbot_kb_free(csbot_kb *kb) {
+    if (!kb)
+        return;
+    csbot__alloc a = kb->alloc;
+    for (size_t i = 0; i < kb->nintents; i++)
+        free_intent(&a, &kb->intents[i]);
+    csbot__free(&a, kb->intents);
+    for (size_t i = 0; i < kb->nslots; i++) {
+        csbot__slot *s = &kb->slots[i];
+        csbot__free(&a, s->name);
+        csbot__free(&a, s->pattern_src);
+        csbot__regex_free(s->re);
+        csbot__text3_free(&a, &s->prompt);
+    }
+    csbot__free(&a, kb->slots);
+    for (int i = 0; i < CSBOT__MSG_COUNT; i++)
+        csbot__text3_free(&a, &kb->msg[i]);
+    csbot__phrases_free(&a, &kb->synonyms);
+    csbot__phrases_free(&a, &kb->sentiment);
+    csbot__regex_ctx_free(&a, kb->rectx);
+    csbot__convert_free(&a, &kb->conv);
+    csbot__stemcache_free(&a, &kb->stems);
+    csbot__dict_free(&a, &kb->vocab);
+    csbot__dict_free(&a, &kb->idmap);
+    csbot__free(&a, kb->idf);
+    csbot__model_free(&a, &kb->model);
+    csbot__index_free(&a, &kb->index);
+    csbot__free(&a, kb->name);
+    csbot__free(&a, kb->source);
+    csbot__free(&a, kb);
+}
+
+static int finish(csbot_kb *kb, const csbot_kb_options *opts) {
+    if (opts && opts->answer_threshold >= 0)
+        kb->set.answer = opts->answer_threshold;
+    if (opts && opts->suggest_threshold >= 0)
+        kb->set.suggest = opts->suggest_threshold;
+    if (opts && opts->ambiguity_margin >= 0)
+        kb->set.margin = opts->ambiguity_margin;
+    if (kb->set.suggest > kb->set.answer)
+        kb->set.suggest = kb->set.answer;
+    if (!kb->name && !(kb->name = csbot__strdup(&kb->alloc, "")))
+        return CSBOT_ENOMEM;
+    return CSBOT_OK;
+}
+
+static int check_opts(const csbot_kb_options *opts, csbot_error *err) {
+    if (opts && opts->version != CSBOT_KB_OPTIONS_VERSION) {
+        csbot__error_set(err, CSBOT_EINVAL, "", "unsupported options version");
+        return CSBOT_EINVAL;
+    }
+    if (opts && (opts->answer_threshold > 1 || opts->suggest_threshold > 1 ||
+                 opts->ambiguity_margin > 1)) {
+        csbot__error_set(err, CSBOT_EINVAL, "", "thresholds must be in [0,1]");
+        return CSBOT_EINVAL;
+    }
+    return CSBOT_OK;
+}
+
+static void err_reset(csbot_error *err, const char *source) {
+    if (!err)
+        return;
+    unsigned v = err->version;
+    memset(err, 0, sizeof *err);
+    err->version = v;
+    if (source)
+        csbot__copy_out(err->source, sizeof err->source, source,
+                        strlen(source));
+}
+
+CSBOT_API int csbot_kb_load_buffer(csbot_kb **out, const char *json,
+                                   size_t len, const char *name,
+                                   const csbot_kb_options *opts,
+                                   csbot_error *err) {
+    if (out)
+        *out = NULL;
+    err_reset(err, name ? name : "<buffer>");
+    if (!out || !json) {
+        csbot__error_set(err, CSBOT_EINVAL, "", "NULL argument");
+        return CSBOT_EINVAL;
+    }
+    int rc = check_opts(opts, err);
+    if (rc)
+        return rc;
+    if (len == CSBOT_NUL_TERMINATED)
+        len = strlen(json);
+    if (len > ((size_t)256 << 20)) {
+        csbot__error_set(err, CSBOT_ETOOBIG, "", "knowledge base over 256 MiB");
+        return CSBOT_ETOOBIG;
+    }
+    csbot_kb *kb = csbot__kb_alloc(opts);
+    if (!kb) {
+        csbot__error_set(err, CSBOT_ENOMEM, "", "out of memory");
+        return CSBOT_ENOMEM;
+    }
+    kb->source = csbot__strdup(&kb->alloc, name ? name : "<buffer>");
+    rc = kb->source ? csbot__regex_ctx_new(&kb->alloc, &kb->rectx) : CSBOT_ENOMEM;
+    if (!rc)
+        rc = csbot__kb_parse(kb, json, len, err);
+    if (!rc)
+        rc = finish(kb, opts);
+    if (rc) {
+        if (err && err->code == CSBOT_OK)
+            csbot__error_set(err, rc, "", "%s", csbot_strerror(rc));
+        csbot_kb_free(kb);
+        return rc;
+    }
+    *out = kb;
+    return CSBOT_OK;
+}
+
+CSBOT_API int csbot_kb_load_file(csbot_kb **out, const char *path,
+                                 const csbot_kb_options *opts,
+                                 csbot_error *err) {
+    if (out)
+        *out = NULL;
+    err_reset(err, path);
+    if (!out || !path) {
+        csbot__error_set(err, CSBOT_EINVAL, "", "NULL argument");
+        return CSBOT_EINVAL;
+    }
+    int rc = check_opts(opts, err);
+    if (rc)
+        return rc;
+    csbot__alloc a;
+    csbot__alloc_init(&a, opts ? opts->alloc : NULL, opts ? opts->alloc_ud : NULL);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        csbot__error_set(err, CSBOT_EIO, "", "cannot open: %s", strerror(errno));
+        return CSBOT_EIO;
+    }
+    csbot__buf b = {0};
+    char chunk[65536];
+    size_t n;
+    rc = CSBOT_OK;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + n > ((size_t)256 << 20)) {
+            rc = CSBOT_ETOOBIG;
+            csbot__error_set(err, rc, "", "knowledge base over 256 MiB");
+            break;
+        }
+        if ((rc = csbot__buf_append(&a, &b, chunk, n))) {
+            csbot__error_set(err, rc, "", "out of memory");
+            break;
+        }
+    }
+    if (!rc && ferror(f)) {
+        rc = CSBOT_EIO;
+        csbot__error_set(err, rc, "", "read error: %s", strerror(errno));
+    }
+    fclose(f);
+    if (!rc)
+        rc = csbot_kb_load_buffer(out, b.data ? b.data : "", b.len, path, opts,
+                                  err);
+    csbot__buf_free(&a, &b);
+    return rc;
+}
+
+CSBOT_API size_t csbot_kb_intent_count(const csbot_kb *kb) {
+    return kb ? kb->nintents : 0;
+}
+
+CSBOT_API const char *csbot_kb_intent_id(const csbot_kb *kb, size_t i) {
+    return kb && i < kb->nintents ? kb->intents[i].id : NULL;
+}
+
+CSBOT_API const char *csbot_kb_name(const csbot_kb *kb) {
+    return kb && kb->name ? kb->name : "";
+}
+
+CSBOT_API size_t csbot_kb_example_count(const csbot_kb *kb) {
+    return kb ? kb->nexamples : 0;
+}
+
+CSBOT_API void csbot_kb_thresholds(const csbot_kb *kb, double *answer,
+                                   double *suggest, double *margin) {
+    if (!kb)
+        return;
+    if (answer)
+        *answer = kb->set.answer;
+    if (suggest)
+        *suggest = kb->set.suggest;
+    if (margin)
+        *margin = kb->set.margin;
+}

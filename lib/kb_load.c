@@ -1,0 +1,1045 @@
+/*
+ * kb_load.c - reads a knowledge base's JSON (the only module that includes
+ * cJSON) into the kb structures, validating every key, type and reference
+ * against intents/SCHEMA.md. Errors name the JSON path of the bad value and,
+ * by re-scanning the text along that path, its line and column. Templates get
+ * the shop variables filled in and a Traditional copy made with OpenCC here,
+ * so that nothing of this is done when replying. The cJSON tree exists only
+ * during this call.
+ */
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "kb.h"
+#include "match.h"
+
+typedef struct loader {
+    csbot_kb *kb;
+    const csbot__alloc *a;
+    const char *json;
+    size_t len;
+    csbot_error *err;
+    char path[256];
+    size_t plen;
+    csbot__scratch scr; /* for normalising examples and phrases */
+} loader;
+
+/* ---- JSON path tracking ---- */
+
+static size_t path_push_key(loader *L, const char *key) {
+    size_t old = L->plen;
+    int n = snprintf(L->path + L->plen, sizeof L->path - L->plen, ".%s", key);
+    if (n > 0)
+        L->plen = CSBOT_MIN(L->plen + (size_t)n, sizeof L->path - 1);
+    return old;
+}
+
+static size_t path_push_idx(loader *L, size_t i) {
+    size_t old = L->plen;
+    int n = snprintf(L->path + L->plen, sizeof L->path - L->plen, "[%zu]", i);
+    if (n > 0)
+        L->plen = CSBOT_MIN(L->plen + (size_t)n, sizeof L->path - 1);
+    return old;
+}
+
+static void path_pop(loader *L, size_t old) {
+    L->plen = old;
+    L->path[old] = '\0';
+}
+
+/* ---- locating a JSON path in the text (for line and column) ---- */
+
+static size_t skip_ws(const char *s, size_t n, size_t i) {
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+static size_t skip_string(const char *s, size_t n, size_t i) {
+    /* s[i] == '"' */
+    for (i++; i < n; i++) {
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+static size_t skip_value(const char *s, size_t n, size_t i) {
+    i = skip_ws(s, n, i);
+    if (i >= n)
+        return n;
+    if (s[i] == '"')
+        return skip_string(s, n, i);
+    if (s[i] == '{' || s[i] == '[') {
+        int depth = 0;
+        for (; i < n; i++) {
+            if (s[i] == '"') {
+                i = skip_string(s, n, i) - 1;
+            } else if (s[i] == '{' || s[i] == '[') {
+                depth++;
+            } else if (s[i] == '}' || s[i] == ']') {
+                if (--depth == 0)
+                    return i + 1;
+            }
+        }
+        return n;
+    }
+    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']')
+        i++;
+    return i;
+}
+
+/* Offset of the value at path ("$.a[2].b"), or of the nearest ancestor. */
+static size_t locate(const char *s, size_t n, const char *path) {
+    size_t i = skip_ws(s, n, 0);
+    const char *p = path + (path[0] == '$');
+    while (*p && i < n) {
+        if (*p == '.') {
+            p++;
+            const char *k = p;
+            while (*p && *p != '.' && *p != '[')
+                p++;
+            size_t klen = (size_t)(p - k);
+            if (s[i] != '{')
+                return i;
+            size_t j = skip_ws(s, n, i + 1);
+            size_t found = 0;
+            while (j < n && s[j] == '"') {
+                size_t ke = skip_string(s, n, j);
+                size_t colon = skip_ws(s, n, ke);
+                size_t v = skip_ws(s, n, colon + 1);
+                if (ke - j - 2 == klen && memcmp(s + j + 1, k, klen) == 0) {
+                    found = v;
+                    break;
+                }
+                j = skip_ws(s, n, skip_value(s, n, v));
+                if (j < n && s[j] == ',')
+                    j = skip_ws(s, n, j + 1);
+            }
+            if (!found)
+                return i;
+            i = found;
+        } else if (*p == '[') {
+            size_t idx = 0;
+            for (p++; *p >= '0' && *p <= '9'; p++)
+                idx = idx * 10 + (size_t)(*p - '0');
+            if (*p == ']')
+                p++;
+            if (s[i] != '[')
+                return i;
+            size_t j = skip_ws(s, n, i + 1);
+            for (size_t k = 0; k < idx && j < n; k++) {
+                j = skip_ws(s, n, skip_value(s, n, j));
+                if (j < n && s[j] == ',')
+                    j = skip_ws(s, n, j + 1);
+                else
+                    return i;
+            }
+            i = j;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+static int fail(loader *L, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static int fail(loader *L, int code, const char *fmt, ...) {
+    if (L->err) {
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        csbot__error_set(L->err, code, L->path[0] ? L->path : "$", "%s", msg);
+        size_t off = locate(L->json, L->len, L->path);
+        csbot__error_locate(L->err, L->json, L->len, off);
+    }
+    return code;
+}
+
+/* ---- typed getters ---- */
+
+static int check_keys(loader *L, const cJSON *obj, const char *const *allowed) {
+    for (const cJSON *it = obj->child; it; it = it->next) {
+        int ok = 0;
+        for (const char *const *k = allowed; *k; k++)
+            if (strcmp(*k, it->string) == 0)
+                ok = 1;
+        if (!ok) {
+            size_t old = path_push_key(L, it->string);
+            int rc = fail(L, CSBOT_ESCHEMA, "unknown key \"%s\"", it->string);
+            path_pop(L, old);
+            return rc;
+        }
+    }
+    return CSBOT_OK;
+}
+
+static const cJSON *member(const cJSON *obj, const char *key) {
+    return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+static int want(loader *L, const cJSON *v, int (*is)(const cJSON *),
+                const char *what) {
+    if (!is(v))
+        return fail(L, CSBOT_ESCHEMA, "expected %s", what);
+    return CSBOT_OK;
+}
+
+static int is_obj(const cJSON *v) { return cJSON_IsObject(v); }
+static int is_arr(const cJSON *v) { return cJSON_IsArray(v); }
+static int is_str(const cJSON *v) { return cJSON_IsString(v) && v->valuestring; }
+static int is_num(const cJSON *v) { return cJSON_IsNumber(v); }
+static int is_bool(const cJSON *v) { return cJSON_IsBool(v); }
+
+/* A string that is valid UTF-8 and not too long. */
+static int str_ok(loader *L, const char *s) {
+    size_t n = strlen(s), bad;
+    if (csbot__utf8_check(s, n, &bad))
+        return fail(L, CSBOT_EUTF8, "invalid UTF-8 at byte %zu of the string",
+                    bad);
+    if (n > 65536)
+        return fail(L, CSBOT_ETOOBIG, "string longer than 65536 bytes");
+    return CSBOT_OK;
+}
+
+static int get_number(loader *L, const cJSON *obj, const char *key, double lo,
+                      double hi, double *out) {
+    const cJSON *v = member(obj, key);
+    if (!v)
+        return CSBOT_OK;
+    size_t old = path_push_key(L, key);
+    int rc = want(L, v, is_num, "a number");
+    if (!rc && (!(v->valuedouble >= lo) || !(v->valuedouble <= hi)))
+        rc = fail(L, CSBOT_ESCHEMA, "must be between %g and %g", lo, hi);
+    if (!rc)
+        *out = v->valuedouble;
+    path_pop(L, old);
+    return rc;
+}
+
+static int get_uint(loader *L, const cJSON *obj, const char *key,
+                    unsigned hi, unsigned *out) {
+    double d = *out;
+    int rc = get_number(L, obj, key, 0, hi, &d);
+    if (!rc && d != floor(d)) {
+        size_t old = path_push_key(L, key);
+        rc = fail(L, CSBOT_ESCHEMA, "must be a whole number");
+        path_pop(L, old);
+    }
+    if (!rc)
+        *out = (unsigned)d;
+    return rc;
+}
+
+/* {"zh": "...", "en": "..."} into a text3 (Traditional derived later). */
+static int get_text3(loader *L, const cJSON *v, csbot__text3 *t) {
+    static const char *const keys[] = {"zh", "en", NULL};
+    int rc = want(L, v, is_obj, "an object with \"zh\" and/or \"en\" strings");
+    if (!rc)
+        rc = check_keys(L, v, keys);
+    for (int i = 0; i < 2 && !rc; i++) {
+        const cJSON *s = member(v, keys[i]);
+        if (!s)
+            continue;
+        size_t old = path_push_key(L, keys[i]);
+        rc = want(L, s, is_str, "a string");
+        if (!rc)
+            rc = str_ok(L, s->valuestring);
+        if (!rc) {
+            char **dst = &t->t[i == 0 ? CSBOT__ZHS : CSBOT__EN];
+            *dst = csbot__strdup(L->a, s->valuestring);
+            if (!*dst)
+                rc = CSBOT_ENOMEM;
+        }
+        path_pop(L, old);
+    }
+    if (!rc && !t->t[CSBOT__ZHS] && !t->t[CSBOT__EN])
+        rc = fail(L, CSBOT_ESCHEMA, "needs \"zh\" or \"en\"");
+    return rc;
+}
+
+static int make_trad(loader *L, csbot__text3 *t) {
+    if (t->t[CSBOT__ZHS] && !t->t[CSBOT__ZHT])
+        return csbot__convert_s2t(L->a, &L->kb->conv, t->t[CSBOT__ZHS],
+                                  &t->t[CSBOT__ZHT]);
+    return CSBOT_OK;
+}
+
+/* ---- sections ---- */
+
+static int load_settings(loader *L, const cJSON *v) {
+    static const char *const keys[] = {
+        "answer_threshold", "suggest_threshold", "ambiguity_margin",
+        "pattern_confidence", "max_misses", "context_turns",
+        "context_seconds", "sentiment_threshold", "handoff_threshold",
+        "handoff_on_repeat", "traditional", NULL};
+    csbot__settings *s = &L->kb->set;
+    int rc = want(L, v, is_obj, "an object");
+    if (!rc) rc = check_keys(L, v, keys);
+    if (!rc) rc = get_number(L, v, "answer_threshold", 0, 1, &s->answer);
+    if (!rc) rc = get_number(L, v, "suggest_threshold", 0, 1, &s->suggest);
+    if (!rc) rc = get_number(L, v, "ambiguity_margin", 0, 1, &s->margin);
+    if (!rc) rc = get_number(L, v, "pattern_confidence", 0, 1, &s->pattern_conf);
+    if (!rc) rc = get_number(L, v, "sentiment_threshold", 0, 2, &s->sentiment);
+    if (!rc) rc = get_number(L, v, "handoff_threshold", 0, 1, &s->handoff_below);
+    if (!rc) rc = get_uint(L, v, "max_misses", 100, &s->max_misses);
+    if (!rc) rc = get_uint(L, v, "context_turns", 100, &s->context_turns);
+    if (!rc) rc = get_uint(L, v, "context_seconds", 86400 * 7, &s->context_seconds);
+    const cJSON *r = member(v, "handoff_on_repeat");
+    if (!rc && r) {
+        size_t old = path_push_key(L, "handoff_on_repeat");
+        rc = want(L, r, is_bool, "true or false");
+        if (!rc)
+            s->handoff_on_repeat = cJSON_IsTrue(r);
+        path_pop(L, old);
+    }
+    const cJSON *t = member(v, "traditional");
+    if (!rc && t) {
+        size_t old = path_push_key(L, "traditional");
+        rc = want(L, t, is_str, "a string");
+        if (!rc && strcmp(t->valuestring, "s2t") && strcmp(t->valuestring, "s2tw") &&
+            strcmp(t->valuestring, "s2twp") && strcmp(t->valuestring, "s2hk"))
+            rc = fail(L, CSBOT_ESCHEMA,
+                      "must be \"s2t\", \"s2tw\", \"s2twp\" or \"s2hk\"");
+        if (!rc)
+            snprintf(s->traditional, sizeof s->traditional, "%s", t->valuestring);
+        path_pop(L, old);
+    }
+    if (!rc && s->suggest > s->answer)
+        rc = fail(L, CSBOT_ESCHEMA,
+                  "suggest_threshold must not exceed answer_threshold");
+    return rc;
+}
+
+static int check_shop(loader *L, const cJSON *v) {
+    int rc = want(L, v, is_obj, "an object of strings");
+    for (const cJSON *it = v ? v->child : NULL; it && !rc; it = it->next) {
+        size_t old = path_push_key(L, it->string);
+        if (!is_str(it) && !is_num(it))
+            rc = fail(L, CSBOT_ESCHEMA, "expected a string or a number");
+        else if (is_str(it))
+            rc = str_ok(L, it->valuestring);
+        path_pop(L, old);
+    }
+    return rc;
+}
+
+/* Fill {shop.key} and {shop.key|default} in a template; check that the other
+ * placeholders name a known slot or profile.* */
+static int fill_template(loader *L, const cJSON *shop, const char *in,
+                         char **out, csbot__intent *it) {
+    csbot__buf b = {0};
+    int rc = CSBOT_OK;
+    const char *p = in;
+    while (*p && !rc) {
+        const char *o = strchr(p, '{');
+        if (!o) {
+            rc = csbot__buf_puts(L->a, &b, p);
+            break;
+        }
+        const char *c = strchr(o, '}');
+        if (!c) {
+            rc = fail(L, CSBOT_ESCHEMA, "unclosed '{' in template");
+            break;
+        }
+        rc = csbot__buf_append(L->a, &b, p, (size_t)(o - p));
+        const char *name = o + 1;
+        const char *bar = memchr(name, '|', (size_t)(c - name));
+        size_t nlen = (size_t)((bar ? bar : c) - name);
+        if (rc) {
+        } else if (nlen > 5 && memcmp(name, "shop.", 5) == 0) {
+            char key[128];
+            size_t kl = CSBOT_MIN(nlen - 5, sizeof key - 1);
+            memcpy(key, name + 5, kl);
+            key[kl] = '\0';
+            const cJSON *v = shop ? member(shop, key) : NULL;
+            if (v && is_str(v)) {
+                rc = csbot__buf_puts(L->a, &b, v->valuestring);
+            } else if (v && is_num(v)) {
+                rc = csbot__buf_printf(L->a, &b, "%g", v->valuedouble);
+            } else if (bar) {
+                rc = csbot__buf_append(L->a, &b, bar + 1, (size_t)(c - bar - 1));
+            } else {
+                rc = fail(L, CSBOT_ESCHEMA, "unknown shop variable \"%s\"", key);
+            }
+        } else if (nlen > 8 && memcmp(name, "profile.", 8) == 0) {
+            rc = csbot__buf_append(L->a, &b, o, (size_t)(c - o + 1));
+        } else {
+            int si = csbot__slot_find(L->kb, name, nlen);
+            if (si < 0) {
+                rc = fail(L, CSBOT_ESCHEMA, "unknown slot \"%.*s\" in template",
+                          (int)nlen, name);
+            } else {
+                int have = 0;
+                for (size_t k = 0; it && k < it->nslots; k++)
+                    have |= it->slots[k] == (uint32_t)si;
+                if (it && !have) {
+                    void *pp = it->slots;
+                    size_t cap = it->nslots;
+                    rc = csbot__grow(L->a, &pp, &cap, it->nslots + 1,
+                                     sizeof(uint32_t));
+                    it->slots = pp;
+                    if (!rc)
+                        it->slots[it->nslots++] = (uint32_t)si;
+                }
+                if (!rc)
+                    rc = csbot__buf_append(L->a, &b, o, (size_t)(c - o + 1));
+            }
+        }
+        p = c + 1;
+    }
+    if (!rc && !b.data)
+        rc = csbot__buf_puts(L->a, &b, "");
+    if (rc) {
+        csbot__buf_free(L->a, &b);
+        return rc;
+    }
+    *out = b.data;
+    return CSBOT_OK;
+}
+
+static int fill_text3(loader *L, const cJSON *shop, csbot__text3 *t,
+                      csbot__intent *it) {
+    int rc = CSBOT_OK;
+    for (int i = 0; i < CSBOT__NLANG && !rc; i++) {
+        if (!t->t[i])
+            continue;
+        size_t old = path_push_key(L, i == CSBOT__EN ? "en" : "zh");
+        char *n = NULL;
+        rc = fill_template(L, shop, t->t[i], &n, it);
+        path_pop(L, old);
+        if (!rc) {
+            csbot__free(L->a, t->t[i]);
+            t->t[i] = n;
+        }
+    }
+    if (!rc)
+        rc = make_trad(L, t);
+    return rc;
+}
+
+static int load_messages(loader *L, const cJSON *v, const cJSON *shop) {
+    static const char *const keys[] = {"fallback", "suggest", "handoff",
+                                       "human_mode", NULL};
+    int rc = want(L, v, is_obj, "an object");
+    if (!rc)
+        rc = check_keys(L, v, keys);
+    for (int i = 0; keys[i] && !rc; i++) {
+        const cJSON *m = member(v, keys[i]);
+        if (!m)
+            continue;
+        size_t old = path_push_key(L, keys[i]);
+        csbot__text3_free(L->a, &L->kb->msg[i]);
+        rc = get_text3(L, m, &L->kb->msg[i]);
+        if (!rc)
+            rc = fill_text3(L, shop, &L->kb->msg[i], NULL);
+        path_pop(L, old);
+    }
+    return rc;
+}
+
+static const struct {
+    const char *zh, *en;
+} default_msgs[CSBOT__MSG_COUNT] = {
+    {"抱歉，我没有理解您的问题，可以换个说法吗？",
+     "Sorry, I didn't understand that. Could you say it another way?"},
+    {"您是想问：", "Did you mean:"},
+    {"正在为您转接人工客服，请稍候。",
+     "I'm connecting you to a human agent. One moment, please."},
+    {"", ""},
+};
+
+static int default_messages(loader *L) {
+    for (int i = 0; i < CSBOT__MSG_COUNT; i++) {
+        csbot__text3 *t = &L->kb->msg[i];
+        if (t->t[CSBOT__ZHS] || t->t[CSBOT__EN])
+            continue;
+        t->t[CSBOT__ZHS] = csbot__strdup(L->a, default_msgs[i].zh);
+        t->t[CSBOT__EN] = csbot__strdup(L->a, default_msgs[i].en);
+        if (!t->t[CSBOT__ZHS] || !t->t[CSBOT__EN])
+            return CSBOT_ENOMEM;
+        int rc = make_trad(L, t);
+        if (rc)
+            return rc;
+    }
+    return CSBOT_OK;
+}
+
+/* A phrase list entry: normalise `from` like a message is normalised. */
+static int add_phrase(loader *L, csbot__phrases *ph, size_t *cap,
+                      const char *from, const char *to, float weight) {
+    csbot__buf nf = {0}, nt = {0};
+    int rc = csbot__match_normalize(L->kb, &L->scr, from, strlen(from), &nf, 0);
+    if (!rc)
+        rc = csbot__match_normalize(L->kb, &L->scr, to, strlen(to), &nt, 0);
+    if (!rc && nf.len == 0)
+        rc = fail(L, CSBOT_ESCHEMA, "empty phrase");
+    if (!rc) {
+        void *p = ph->p;
+        rc = csbot__grow(L->a, &p, cap, ph->n + 1, sizeof(csbot__phrase));
+        ph->p = p;
+    }
+    if (rc) {
+        csbot__buf_free(L->a, &nf);
+        csbot__buf_free(L->a, &nt);
+        return rc;
+    }
+    csbot__phrase *e = &ph->p[ph->n++];
+    e->from = nf.data;
+    e->fromlen = nf.len;
+    e->to = nt.data ? nt.data : csbot__strdup(L->a, "");
+    e->tolen = nt.len;
+    e->weight = weight;
+    e->latin = !((unsigned char)nf.data[0] >= 0x80);
+    return e->to ? CSBOT_OK : CSBOT_ENOMEM;
+}
+
+static int load_synonyms(loader *L, const cJSON *v) {
+    size_t cap = 0;
+    int rc = want(L, v, is_arr, "an array of arrays of strings");
+    size_t gi = 0;
+    for (const cJSON *g = v ? v->child : NULL; g && !rc; g = g->next, gi++) {
+        size_t old = path_push_idx(L, gi);
+        rc = want(L, g, is_arr, "an array of strings");
+        if (!rc && cJSON_GetArraySize(g) < 2)
+            rc = fail(L, CSBOT_ESCHEMA, "a synonym group needs two or more");
+        const cJSON *head = g ? g->child : NULL;
+        size_t k = 0;
+        for (const cJSON *s = head; s && !rc; s = s->next, k++) {
+            size_t o2 = path_push_idx(L, k);
+            rc = want(L, s, is_str, "a string");
+            if (!rc)
+                rc = str_ok(L, s->valuestring);
+            if (!rc && k > 0 && is_str(head))
+                rc = add_phrase(L, &L->kb->synonyms, &cap, s->valuestring,
+                                head->valuestring, 0);
+            path_pop(L, o2);
+        }
+        path_pop(L, old);
+    }
+    return rc;
+}
+
+static int load_sentiment(loader *L, const cJSON *v) {
+    static const char *const keys[] = {"zh", "en", NULL};
+    size_t cap = L->kb->sentiment.n;
+    int rc = want(L, v, is_obj, "an object with \"zh\" and \"en\" arrays");
+    if (!rc)
+        rc = check_keys(L, v, keys);
+    for (int i = 0; keys[i] && !rc; i++) {
+        const cJSON *arr = member(v, keys[i]);
+        if (!arr)
+            continue;
+        size_t old = path_push_key(L, keys[i]);
+        rc = want(L, arr, is_arr, "an array of strings");
+        size_t k = 0;
+        for (const cJSON *s = arr->child; s && !rc; s = s->next, k++) {
+            size_t o2 = path_push_idx(L, k);
+            rc = want(L, s, is_str, "a string");
+            if (!rc)
+                rc = str_ok(L, s->valuestring);
+            if (!rc)
+                rc = add_phrase(L, &L->kb->sentiment, &cap, s->valuestring,
+                                s->valuestring, 1.0f);
+            path_pop(L, o2);
+        }
+        path_pop(L, old);
+    }
+    return rc;
+}
+
+static int compile(loader *L, const char *src, csbot__re **out) {
+    char msg[200];
+    size_t off = 0;
+    int rc = csbot__regex_compile(L->a, L->kb->rectx, src, out, &off, msg,
+                                  sizeof msg);
+    if (rc == CSBOT_EREGEX)
+        return fail(L, rc, "%s", msg);
+    return rc;
+}
+
+static int valid_name(const char *s) {
+    if (!*s || strlen(s) > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-' || *s == '.' || (*s >= 'A' && *s <= 'Z')))
+            return 0;
+    return 1;
+}
+
+static int load_slots(loader *L, const cJSON *v) {
+    static const char *const keys[] = {"pattern", "prompt", NULL};
+    csbot_kb *kb = L->kb;
+    int rc = want(L, v, is_obj, "an object of slots");
+    size_t n = 0;
+    for (const cJSON *s = v ? v->child : NULL; s; s = s->next)
+        n++;
+    if (!rc && n) {
+        kb->slots = csbot__calloc(L->a, n, sizeof *kb->slots);
+        if (!kb->slots)
+            return CSBOT_ENOMEM;
+    }
+    for (const cJSON *s = v ? v->child : NULL; s && !rc; s = s->next) {
+        size_t old = path_push_key(L, s->string);
+        csbot__slot *sl = &kb->slots[kb->nslots];
+        if (!valid_name(s->string))
+            rc = fail(L, CSBOT_ESCHEMA, "slot names use [A-Za-z0-9_.-]");
+        if (!rc)
+            rc = want(L, s, is_obj, "an object with \"pattern\"");
+        if (!rc)
+            rc = check_keys(L, s, keys);
+        if (!rc) {
+            sl->name = csbot__strdup(L->a, s->string);
+            kb->nslots++;
+            if (!sl->name)
+                rc = CSBOT_ENOMEM;
+        }
+        const cJSON *pat = s ? member(s, "pattern") : NULL;
+        if (!rc) {
+            size_t o2 = path_push_key(L, "pattern");
+            if (!pat)
+                rc = fail(L, CSBOT_ESCHEMA, "missing \"pattern\"");
+            else
+                rc = want(L, pat, is_str, "a string");
+            if (!rc)
+                rc = str_ok(L, pat->valuestring);
+            if (!rc) {
+                sl->pattern_src = csbot__strdup(L->a, pat->valuestring);
+                rc = sl->pattern_src ? compile(L, pat->valuestring, &sl->re)
+                                     : CSBOT_ENOMEM;
+            }
+            path_pop(L, o2);
+        }
+        const cJSON *pr = member(s, "prompt");
+        if (!rc && pr) {
+            size_t o2 = path_push_key(L, "prompt");
+            rc = get_text3(L, pr, &sl->prompt);
+            if (!rc)
+                rc = make_trad(L, &sl->prompt);
+            path_pop(L, o2);
+        }
+        path_pop(L, old);
+    }
+    return rc;
+}
+
+static int slot_list(loader *L, const cJSON *v, uint32_t **out, size_t *n) {
+    int rc = want(L, v, is_arr, "an array of slot names");
+    size_t cnt = (size_t)cJSON_GetArraySize(v);
+    if (!rc && cnt) {
+        *out = csbot__calloc(L->a, cnt, sizeof **out);
+        if (!*out)
+            return CSBOT_ENOMEM;
+    }
+    size_t k = 0;
+    for (const cJSON *s = v ? v->child : NULL; s && !rc; s = s->next, k++) {
+        size_t old = path_push_idx(L, k);
+        rc = want(L, s, is_str, "a slot name");
+        int si = rc ? -1 : csbot__slot_find(L->kb, s->valuestring,
+                                            strlen(s->valuestring));
+        if (!rc && si < 0)
+            rc = fail(L, CSBOT_ESCHEMA, "unknown slot \"%s\"", s->valuestring);
+        if (!rc)
+            (*out)[(*n)++] = (uint32_t)si;
+        path_pop(L, old);
+    }
+    return rc;
+}
+
+static int load_responses(loader *L, const cJSON *v, const cJSON *shop,
+                          csbot__intent *it) {
+    static const char *const keys[] = {"zh", "en", "when", NULL};
+    int rc = want(L, v, is_arr, "an array of responses");
+    size_t cnt = (size_t)cJSON_GetArraySize(v);
+    if (!rc && cnt == 0)
+        rc = fail(L, CSBOT_ESCHEMA, "needs at least one response");
+    if (!rc) {
+        it->responses = csbot__calloc(L->a, cnt, sizeof *it->responses);
+        if (!it->responses)
+            return CSBOT_ENOMEM;
+    }
+    size_t k = 0;
+    for (const cJSON *r = v ? v->child : NULL; r && !rc; r = r->next, k++) {
+        size_t old = path_push_idx(L, k);
+        csbot__response *re = &it->responses[it->nresponses];
+        rc = want(L, r, is_obj, "an object with \"zh\" and/or \"en\"");
+        if (!rc)
+            rc = check_keys(L, r, keys);
+        if (!rc) {
+            it->nresponses++;
+            /* get_text3 rejects "when", so copy the texts by hand */
+            for (int i = 0; i < 2 && !rc; i++) {
+                const cJSON *s = member(r, i ? "en" : "zh");
+                if (!s)
+                    continue;
+                size_t o2 = path_push_key(L, i ? "en" : "zh");
+                rc = want(L, s, is_str, "a string");
+                if (!rc)
+                    rc = str_ok(L, s->valuestring);
+                if (!rc) {
+                    char **dst = &re->text.t[i ? CSBOT__EN : CSBOT__ZHS];
+                    *dst = csbot__strdup(L->a, s->valuestring);
+                    if (!*dst)
+                        rc = CSBOT_ENOMEM;
+                }
+                path_pop(L, o2);
+            }
+            if (!rc && !re->text.t[CSBOT__ZHS] && !re->text.t[CSBOT__EN])
+                rc = fail(L, CSBOT_ESCHEMA, "needs \"zh\" or \"en\"");
+        }
+        if (!rc)
+            rc = fill_text3(L, shop, &re->text, it);
+        const cJSON *w = rc ? NULL : member(r, "when");
+        if (w) {
+            size_t o2 = path_push_key(L, "when");
+            rc = want(L, w, is_obj, "an object of profile conditions");
+            size_t nw = (size_t)cJSON_GetArraySize(w);
+            if (!rc && nw) {
+                re->when = csbot__calloc(L->a, nw, sizeof *re->when);
+                if (!re->when)
+                    rc = CSBOT_ENOMEM;
+            }
+            for (const cJSON *c = w->child; c && !rc; c = c->next) {
+                size_t o3 = path_push_key(L, c->string);
+                rc = want(L, c, is_str, "a string");
+                if (!rc) {
+                    csbot__kv *kv = &re->when[re->nwhen++];
+                    const char *key = c->string;
+                    if (strncmp(key, "profile.", 8) == 0)
+                        key += 8;
+                    kv->key = csbot__strdup(L->a, key);
+                    kv->val = csbot__strdup(L->a, c->valuestring);
+                    if (!kv->key || !kv->val)
+                        rc = CSBOT_ENOMEM;
+                }
+                path_pop(L, o3);
+            }
+            path_pop(L, o2);
+        }
+        path_pop(L, old);
+    }
+    return rc;
+}
+
+static int load_examples(loader *L, const cJSON *v, uint32_t label,
+                         csbot__intent *it) {
+    static const char *const keys[] = {"zh", "en", NULL};
+    int rc = want(L, v, is_obj, "an object with \"zh\" and/or \"en\" arrays");
+    if (!rc)
+        rc = check_keys(L, v, keys);
+    for (int i = 0; keys[i] && !rc; i++) {
+        const cJSON *arr = member(v, keys[i]);
+        if (!arr)
+            continue;
+        size_t old = path_push_key(L, keys[i]);
+        rc = want(L, arr, is_arr, "an array of strings");
+        size_t k = 0;
+        for (const cJSON *s = arr->child; s && !rc; s = s->next, k++) {
+            size_t o2 = path_push_idx(L, k);
+            rc = want(L, s, is_str, "a string");
+            if (!rc)
+                rc = str_ok(L, s->valuestring);
+            if (!rc) {
+                rc = csbot__match_learn(L->kb, &L->scr, s->valuestring,
+                                        strlen(s->valuestring), label);
+                if (rc == CSBOT_EEMPTY)
+                    rc = fail(L, CSBOT_ESCHEMA,
+                              "example has no words or characters to match");
+                else if (!rc)
+                    it->nexamples++;
+            }
+            path_pop(L, o2);
+        }
+        path_pop(L, old);
+    }
+    return rc;
+}
+
+static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
+    static const char *const keys[] = {"id", "title", "examples", "patterns",
+                                       "responses", "slots", "require",
+                                       "handoff", NULL};
+    csbot_kb *kb = L->kb;
+    int rc = want(L, v, is_arr, "an array of intents");
+    size_t cnt = (size_t)cJSON_GetArraySize(v);
+    if (!rc && cnt == 0)
+        rc = fail(L, CSBOT_ESCHEMA, "needs at least one intent");
+    if (!rc && cnt > 1000000)
+        rc = fail(L, CSBOT_ETOOBIG, "too many intents");
+    if (!rc) {
+        kb->intents = csbot__calloc(L->a, cnt, sizeof *kb->intents);
+        if (!kb->intents)
+            return CSBOT_ENOMEM;
+    }
+    size_t k = 0;
+    for (const cJSON *o = v ? v->child : NULL; o && !rc; o = o->next, k++) {
+        size_t old = path_push_idx(L, k);
+        csbot__intent *it = &kb->intents[kb->nintents++];
+        rc = want(L, o, is_obj, "an intent object");
+        if (!rc)
+            rc = check_keys(L, o, keys);
+        const cJSON *id = rc ? NULL : member(o, "id");
+        if (!rc) {
+            size_t o2 = path_push_key(L, "id");
+            if (!id)
+                rc = fail(L, CSBOT_ESCHEMA, "missing \"id\"");
+            else
+                rc = want(L, id, is_str, "a string");
+            if (!rc && !valid_name(id->valuestring))
+                rc = fail(L, CSBOT_ESCHEMA,
+                          "ids are 1-64 characters of [A-Za-z0-9_.-]");
+            if (!rc && csbot__intent_find(kb, id->valuestring,
+                                          strlen(id->valuestring)) >= 0)
+                rc = fail(L, CSBOT_ESCHEMA, "duplicate intent id \"%s\"",
+                          id->valuestring);
+            if (!rc) {
+                it->id = csbot__strdup(L->a, id->valuestring);
+                if (!it->id)
+                    rc = CSBOT_ENOMEM;
+            }
+            if (!rc && !kb->idmap.keys)
+                rc = csbot__dict_init(L->a, &kb->idmap, cnt);
+            if (!rc)
+                rc = csbot__dict_put(L->a, &kb->idmap,
+                                     csbot__hash(it->id, strlen(it->id), 17),
+                                     (uint32_t)(kb->nintents - 1), NULL);
+            path_pop(L, o2);
+        }
+        const cJSON *x;
+        if (!rc && (x = member(o, "title"))) {
+            size_t o2 = path_push_key(L, "title");
+            rc = get_text3(L, x, &it->title);
+            if (!rc)
+                rc = make_trad(L, &it->title);
+            path_pop(L, o2);
+        }
+        if (!rc && (x = member(o, "slots"))) {
+            size_t o2 = path_push_key(L, "slots");
+            rc = slot_list(L, x, &it->slots, &it->nslots);
+            path_pop(L, o2);
+        }
+        if (!rc && (x = member(o, "require"))) {
+            size_t o2 = path_push_key(L, "require");
+            rc = slot_list(L, x, &it->require, &it->nrequire);
+            path_pop(L, o2);
+            /* a required slot is also one the intent uses */
+            for (size_t r = 0; r < it->nrequire && !rc; r++) {
+                int have = 0;
+                for (size_t s = 0; s < it->nslots; s++)
+                    have |= it->slots[s] == it->require[r];
+                if (!have) {
+                    void *pp = it->slots;
+                    size_t cap = it->nslots;
+                    rc = csbot__grow(L->a, &pp, &cap, it->nslots + 1,
+                                     sizeof(uint32_t));
+                    it->slots = pp;
+                    if (!rc)
+                        it->slots[it->nslots++] = it->require[r];
+                }
+            }
+        }
+        if (!rc && (x = member(o, "handoff"))) {
+            size_t o2 = path_push_key(L, "handoff");
+            rc = want(L, x, is_bool, "true or false");
+            it->handoff = cJSON_IsTrue(x);
+            path_pop(L, o2);
+        }
+        if (!rc && (x = member(o, "patterns"))) {
+            size_t o2 = path_push_key(L, "patterns");
+            rc = want(L, x, is_arr, "an array of strings");
+            size_t np = rc ? 0 : (size_t)cJSON_GetArraySize(x);
+            if (np) {
+                it->patterns = csbot__calloc(L->a, np, sizeof *it->patterns);
+                it->pattern_src = csbot__calloc(L->a, np, sizeof(char *));
+                if (!it->patterns || !it->pattern_src)
+                    rc = CSBOT_ENOMEM;
+            }
+            size_t pi = 0;
+            for (const cJSON *p = x->child; p && !rc; p = p->next, pi++) {
+                size_t o3 = path_push_idx(L, pi);
+                rc = want(L, p, is_str, "a string");
+                if (!rc)
+                    rc = str_ok(L, p->valuestring);
+                if (!rc) {
+                    it->pattern_src[it->npatterns] =
+                        csbot__strdup(L->a, p->valuestring);
+                    if (!it->pattern_src[it->npatterns])
+                        rc = CSBOT_ENOMEM;
+                }
+                if (!rc)
+                    rc = compile(L, p->valuestring, &it->patterns[it->npatterns]);
+                if (!rc)
+                    it->npatterns++;
+                else if (it->pattern_src && it->pattern_src[it->npatterns]) {
+                    csbot__free(L->a, it->pattern_src[it->npatterns]);
+                    it->pattern_src[it->npatterns] = NULL;
+                }
+                path_pop(L, o3);
+            }
+            path_pop(L, o2);
+        }
+        if (!rc) {
+            size_t o2 = path_push_key(L, "responses");
+            x = member(o, "responses");
+            if (!x)
+                rc = fail(L, CSBOT_ESCHEMA, "missing \"responses\"");
+            else
+                rc = load_responses(L, x, shop, it);
+            path_pop(L, o2);
+        }
+        if (!rc && (x = member(o, "examples"))) {
+            size_t o2 = path_push_key(L, "examples");
+            rc = load_examples(L, x, (uint32_t)(kb->nintents - 1), it);
+            path_pop(L, o2);
+        }
+        if (!rc && it->nexamples == 0 && it->npatterns == 0)
+            rc = fail(L, CSBOT_ESCHEMA,
+                      "an intent needs at least one example or pattern");
+        path_pop(L, old);
+    }
+    return rc;
+}
+
+int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
+                    csbot_error *err) {
+    static const char *const keys[] = {"csbot", "name", "settings", "shop",
+                                       "messages", "synonyms", "sentiment",
+                                       "slots", "intents", NULL};
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.kb = kb;
+    L.a = &kb->alloc;
+    L.json = json;
+    L.len = len;
+    L.err = err;
+    memcpy(L.path, "$", 2);
+    L.plen = 1;
+
+    size_t bad;
+    if (csbot__utf8_check(json, len, &bad)) {
+        if (err) {
+            csbot__error_set(err, CSBOT_EUTF8, "", "invalid UTF-8 or NUL byte");
+            csbot__error_locate(err, json, len, bad);
+        }
+        return CSBOT_EUTF8;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (!root) {
+        if (err) {
+            size_t off = end ? (size_t)(end - json) : 0;
+            csbot__error_set(err, CSBOT_EJSON, "", "JSON syntax error");
+            csbot__error_locate(err, json, len, off);
+        }
+        return CSBOT_EJSON;
+    }
+    int rc = csbot__scratch_init(kb, &L.scr);
+    if (!rc) {
+        rc = want(&L, root, is_obj, "an object at the top level");
+    }
+    if (!rc)
+        rc = check_keys(&L, root, keys);
+    const cJSON *ver = rc ? NULL : member(root, "csbot");
+    if (!rc) {
+        size_t old = path_push_key(&L, "csbot");
+        if (!ver)
+            rc = fail(&L, CSBOT_ESCHEMA, "missing \"csbot\": 1 (format version)");
+        else if (!is_num(ver) || ver->valuedouble != 1)
+            rc = fail(&L, CSBOT_ESCHEMA, "unsupported format version (want 1)");
+        path_pop(&L, old);
+    }
+    const cJSON *x;
+    if (!rc && (x = member(root, "name"))) {
+        size_t old = path_push_key(&L, "name");
+        rc = want(&L, x, is_str, "a string");
+        if (!rc)
+            rc = str_ok(&L, x->valuestring);
+        if (!rc) {
+            csbot__free(L.a, kb->name);
+            kb->name = csbot__strdup(L.a, x->valuestring);
+            if (!kb->name)
+                rc = CSBOT_ENOMEM;
+        }
+        path_pop(&L, old);
+    }
+    if (!rc && (x = member(root, "settings"))) {
+        size_t old = path_push_key(&L, "settings");
+        rc = load_settings(&L, x);
+        path_pop(&L, old);
+    }
+    char cmsg[256] = "";
+    if (!rc) {
+        rc = csbot__convert_open(L.a, &kb->conv, kb->set.traditional, cmsg,
+                                 sizeof cmsg);
+        if (rc == CSBOT_ECONVERT)
+            csbot__error_set(err, rc, "", "%s", cmsg);
+    }
+    const cJSON *shop = rc ? NULL : member(root, "shop");
+    if (!rc && shop) {
+        size_t old = path_push_key(&L, "shop");
+        rc = check_shop(&L, shop);
+        path_pop(&L, old);
+    }
+    if (!rc && (x = member(root, "slots"))) {
+        size_t old = path_push_key(&L, "slots");
+        rc = load_slots(&L, x);
+        path_pop(&L, old);
+    }
+    if (!rc && (x = member(root, "messages"))) {
+        size_t old = path_push_key(&L, "messages");
+        rc = load_messages(&L, x, shop);
+        path_pop(&L, old);
+    }
+    if (!rc)
+        rc = default_messages(&L);
+    if (!rc)
+        rc = csbot__sentiment_defaults(kb, &L.scr);
+    if (!rc && (x = member(root, "sentiment"))) {
+        size_t old = path_push_key(&L, "sentiment");
+        rc = load_sentiment(&L, x);
+        path_pop(&L, old);
+    }
+    if (!rc)
+        rc = csbot__phrases_index(L.a, &kb->sentiment);
+    if (!rc && (x = member(root, "synonyms"))) {
+        size_t old = path_push_key(&L, "synonyms");
+        rc = load_synonyms(&L, x);
+        path_pop(&L, old);
+    }
+    if (!rc)
+        rc = csbot__phrases_index(L.a, &kb->synonyms);
+    if (!rc) {
+        size_t old = path_push_key(&L, "intents");
+        x = member(root, "intents");
+        if (!x)
+            rc = fail(&L, CSBOT_ESCHEMA, "missing \"intents\"");
+        else
+            rc = load_intents(&L, x, shop);
+        path_pop(&L, old);
+    }
+    if (!rc) {
+        rc = csbot__match_build(kb, &L.scr);
+        if (rc && err)
+            csbot__error_set(err, rc, "", "cannot build the matcher: %s",
+                             csbot_strerror(rc));
+    }
+    if (rc && err && err->code == CSBOT_OK)
+        csbot__error_set(err, rc, "", "%s", csbot_strerror(rc));
+    csbot__scratch_free(kb, &L.scr);
+    cJSON_Delete(root);
+    if (!rc)
+        csbot__convert_close_opencc(&kb->conv);
+    return rc;
+}

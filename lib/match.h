@@ -1,0 +1,80 @@
+/*
+ * match.h - from a message to ranked intent candidates with confidences.
+ */
+#ifndef CSBOT_MATCH_H
+#define CSBOT_MATCH_H
+
+#include "kb.h"
+
+#define CSBOT__MAXCAND 5
+
+typedef struct csbot__cand {
+    uint32_t intent;
+    float conf;  /* final confidence in [0,1] */
+    float prob;  /* classifier probability */
+    float sim;   /* cosine to the nearest example of the intent */
+    int pattern; /* index of the pattern that fired, or -1 */
+} csbot__cand;
+
+/* Scratch memory and the result of the last match. One per session (and
+ * one per load). Grown as needed and kept. */
+typedef struct csbot__scratch {
+    csbot__normbuf nb;
+    csbot__buf norm0; /* normalised text */
+    csbot__buf norm;  /* ... with synonyms replaced */
+    csbot__script sc;
+    csbot__feats feats;
+    struct sb_stemmer *stemmer;
+    uint32_t *ids;
+    float *vals;
+    size_t nids, idcap;
+    unsigned units, known;
+    float *logits;
+    size_t logcap;
+    float *acc;        /* per example similarity accumulator */
+    size_t acccap;
+    uint32_t *touched;
+    size_t ntouched, touchcap;
+    float *isim;       /* per intent best similarity */
+    size_t isimcap;
+    csbot__rematch *rm;
+    /* load time only */
+    csbot__rows rows;
+    uint32_t *df;
+    size_t dfcap;
+    /* result */
+    csbot__cand cand[CSBOT__MAXCAND];
+    size_t ncand;
+    float coverage;
+    int limited; /* a pattern hit the match limit */
+} csbot__scratch;
+
+int csbot__scratch_init(const csbot_kb *kb, csbot__scratch *s);
+void csbot__scratch_free(const csbot_kb *kb, csbot__scratch *s);
+
+/* Normalise text (and replace synonyms if asked) into out (cleared first). */
+int csbot__match_normalize(const csbot_kb *kb, csbot__scratch *s,
+                           const char *text, size_t len, csbot__buf *out,
+                           int synonyms);
+/* Load time: add an example of intent `label`. CSBOT_EEMPTY when the text
+ * has nothing to match on. */
+int csbot__match_learn(csbot_kb *kb, csbot__scratch *s, const char *text,
+                       size_t len, uint32_t label);
+/* Load time: weight features, train the classifier, build the index. */
+int csbot__match_build(csbot_kb *kb, csbot__scratch *s);
+/* Match a (validated) message: fills s->cand, s->ncand, s->coverage, and
+ * s->norm0/s->norm/s->sc. */
+int csbot__match(const csbot_kb *kb, csbot__scratch *s, const char *text,
+                 size_t len);
+/* Confidence of one intent for the last matched message (for context). */
+float csbot__match_conf_of(const csbot_kb *kb, const csbot__scratch *s,
+                           uint32_t intent);
+
+/* sentiment.c */
+int csbot__sentiment_defaults(csbot_kb *kb, csbot__scratch *s);
+/* Negative-sentiment score in [0,1] of a message already matched in s
+ * (uses s->norm0 and s->sc), with the raw text for shouting and emoji. */
+float csbot__sentiment_score(const csbot_kb *kb, const csbot__scratch *s,
+                             const char *raw, size_t len);
+
+#endif
