@@ -166,6 +166,13 @@ typedef void *(*csbot_alloc_fn)(void *ud, void *ptr, size_t osize,
 
 typedef struct csbot_kb csbot_kb;
 
+/**
+ * Receives a warning found while loading (csbot lint): code CSBOT_OK, a
+ * message, the JSON path and line/column of the value concerned. Borrowed
+ * for the duration of the call.
+ */
+typedef void (*csbot_warn_cb)(const csbot_error *warning, void *ud);
+
 #define CSBOT_KB_OPTIONS_VERSION 1
 /** Options for loading a knowledge base. NULL means all defaults. */
 typedef struct csbot_kb_options {
@@ -177,9 +184,15 @@ typedef struct csbot_kb_options {
     double ambiguity_margin; /**< < 0: take the knowledge base's setting. */
     size_t max_message;      /**< Largest message in bytes; 0: 16384. */
     unsigned seed;           /**< Training seed; 0: fixed default. */
+    csbot_warn_cb warn;      /**< If set, the load also checks the quality of
+                                  the knowledge base (duplicate examples
+                                  across intents, intents with few examples,
+                                  patterns matching none of their intent's
+                                  examples) and reports each finding. */
+    void *warn_ud;           /**< Passed to warn. */
 } csbot_kb_options;
 #define CSBOT_KB_OPTIONS_INIT                                                \
-    {CSBOT_KB_OPTIONS_VERSION, NULL, NULL, -1.0, -1.0, -1.0, 0, 0}
+    {CSBOT_KB_OPTIONS_VERSION, NULL, NULL, -1.0, -1.0, -1.0, 0, 0, NULL, NULL}
 
 /**
  * @brief Load a knowledge base from a JSON file (format: intents/SCHEMA.md).

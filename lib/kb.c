@@ -72,6 +72,8 @@ csbot_kb *csbot__kb_alloc(const csbot_kb_options *opts) {
     memcpy(kb->set.traditional, "s2t", 4);
     kb->max_message = opts && opts->max_message ? opts->max_message : 16384;
     kb->seed = opts && opts->seed ? opts->seed : 0x5eed;
+    kb->warn = opts ? opts->warn : NULL;
+    kb->warn_ud = opts ? opts->warn_ud : NULL;
     csbot__featcfg_default(&kb->fcfg);
     return kb;
 }
@@ -118,6 +120,7 @@ CSBOT_API void csbot_kb_free(csbot_kb *kb) {
         csbot__text3_free(&a, &kb->msg[i]);
     csbot__phrases_free(&a, &kb->synonyms);
     csbot__phrases_free(&a, &kb->sentiment);
+    csbot__phrases_free(&a, &kb->request);
     csbot__regex_ctx_free(&a, kb->rectx);
     csbot__convert_free(&a, &kb->conv);
     csbot__stemcache_free(&a, &kb->stems);
@@ -200,6 +203,7 @@ CSBOT_API int csbot_kb_load_buffer(csbot_kb **out, const char *json,
         rc = csbot__kb_parse(kb, json, len, err);
     if (!rc)
         rc = finish(kb, opts);
+    kb->warn = NULL; /* the callback is for the load only */
     if (rc) {
         if (err && err->code == CSBOT_OK)
             csbot__error_set(err, rc, "", "%s", csbot_strerror(rc));

@@ -39,7 +39,7 @@ typedef struct csbot__intent {
     size_t nslots;
     uint32_t *require; /* indices into kb->slots */
     size_t nrequire;
-    int handoff;
+    int handoff; /* 0, 1 (always), 2 (an explicit request for a person) */
     size_t nexamples;
 } csbot__intent;
 
@@ -96,6 +96,7 @@ struct csbot_kb {
     size_t nslots;
     csbot__phrases synonyms;
     csbot__phrases sentiment;
+    csbot__phrases request; /* asking for a person */
     size_t nexamples;
 
     csbot__rectx *rectx;
@@ -111,6 +112,8 @@ struct csbot_kb {
     csbot__index index;
     uint64_t seed;
     csbot__dict idmap; /* hash of intent id -> index */
+    csbot_warn_cb warn; /* during load only */
+    void *warn_ud;
 };
 
 /* --- kb_load.c --- */

@@ -24,6 +24,9 @@ typedef struct loader {
     char path[256];
     size_t plen;
     csbot__scratch scr; /* for normalising examples and phrases */
+    csbot__dict seen;   /* lint: normalised example -> intent + 1 */
+    unsigned *pathits;  /* lint: examples each pattern of an intent matches */
+    size_t pathitcap;
 } loader;
 
 /* ---- JSON path tracking ---- */
@@ -165,6 +168,28 @@ static int fail(loader *L, int code, const char *fmt, ...) {
         csbot__error_locate(L->err, L->json, L->len, off);
     }
     return code;
+}
+
+static void warn(loader *L, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void warn(loader *L, const char *fmt, ...) {
+    if (!L->kb->warn)
+        return;
+    csbot_error w = CSBOT_ERROR_INIT;
+    csbot__copy_out(w.source, sizeof w.source, L->kb->source,
+                    strlen(L->kb->source));
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w.message, sizeof w.message, fmt, ap);
+    va_end(ap);
+    csbot__copy_out(w.json_path, sizeof w.json_path, L->path, L->plen);
+    csbot__error_locate(&w, L->json, L->len, locate(L->json, L->len, L->path));
+    w.code = CSBOT_OK;
+    L->kb->warn(&w, L->kb->warn_ud);
 }
 
 /* ---- typed getters ---- */
@@ -733,6 +758,39 @@ static int load_responses(loader *L, const cJSON *v, const cJSON *shop,
     return rc;
 }
 
+/* Lint: the example just learned (normalised text in L->scr). */
+static int lint_example(loader *L, csbot__intent *it, uint32_t label) {
+    const csbot__buf *n = &L->scr.norm;
+    uint64_t h = csbot__hash(n->data ? n->data : "", n->len, 31);
+    uint32_t prev;
+    int rc = CSBOT_OK;
+    if (!L->seen.keys && (rc = csbot__dict_init(L->a, &L->seen, 1024)))
+        return rc;
+    if (csbot__dict_get(&L->seen, h, &prev)) {
+        if (prev != label + 1)
+            warn(L, "the same (after normalisation) as an example of intent "
+                    "\"%s\"", L->kb->intents[prev - 1].id);
+        else
+            warn(L, "duplicate example within the intent");
+    } else if ((rc = csbot__dict_put(L->a, &L->seen, h, label + 1, NULL))) {
+        return rc;
+    }
+    const csbot__buf *n0 = &L->scr.norm0;
+    for (size_t p = 0; p < it->npatterns; p++) {
+        size_t so, eo;
+        int lim;
+        int m = csbot__regex_match(it->patterns[p], L->kb->rectx, L->scr.rm,
+                                   n0->data ? n0->data : "", n0->len, 0, &so,
+                                   &eo, &lim);
+        if (m > 0)
+            L->pathits[p]++;
+        if (lim)
+            warn(L, "pattern %zu hits the match limit on this example "
+                    "(catastrophic backtracking?)", p);
+    }
+    return CSBOT_OK;
+}
+
 static int load_examples(loader *L, const cJSON *v, uint32_t label,
                          csbot__intent *it) {
     static const char *const keys[] = {"zh", "en", NULL};
@@ -760,6 +818,8 @@ static int load_examples(loader *L, const cJSON *v, uint32_t label,
                 else if (!rc)
                     it->nexamples++;
             }
+            if (!rc && L->kb->warn)
+                rc = lint_example(L, it, label);
             path_pop(L, o2);
         }
         path_pop(L, old);
@@ -852,8 +912,12 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
         }
         if (!rc && (x = member(o, "handoff"))) {
             size_t o2 = path_push_key(L, "handoff");
-            rc = want(L, x, is_bool, "true or false");
-            it->handoff = cJSON_IsTrue(x);
+            if (is_str(x) && strcmp(x->valuestring, "request") == 0)
+                it->handoff = 2;
+            else
+                rc = want(L, x, is_bool, "true, false or \"request\"");
+            if (!rc && is_bool(x))
+                it->handoff = cJSON_IsTrue(x);
             path_pop(L, o2);
         }
         if (!rc && (x = member(o, "patterns"))) {
@@ -899,10 +963,35 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
                 rc = load_responses(L, x, shop, it);
             path_pop(L, o2);
         }
+        if (!rc && L->kb->warn && it->npatterns) {
+            void *pp = L->pathits;
+            rc = csbot__grow(L->a, &pp, &L->pathitcap, it->npatterns,
+                             sizeof(unsigned));
+            L->pathits = pp;
+            if (!rc)
+                memset(L->pathits, 0, it->npatterns * sizeof(unsigned));
+        }
         if (!rc && (x = member(o, "examples"))) {
             size_t o2 = path_push_key(L, "examples");
             rc = load_examples(L, x, (uint32_t)(kb->nintents - 1), it);
             path_pop(L, o2);
+        }
+        if (!rc && L->kb->warn) {
+            if (it->nexamples && it->nexamples < 5) {
+                size_t o2 = path_push_key(L, "examples");
+                warn(L, "only %zu example%s: write at least 5 varied ways "
+                        "customers ask this", it->nexamples,
+                     it->nexamples == 1 ? "" : "s");
+                path_pop(L, o2);
+            }
+            for (size_t p = 0; it->nexamples && p < it->npatterns; p++)
+                if (L->pathits[p] == 0) {
+                    size_t o2 = path_push_key(L, "patterns");
+                    size_t o3 = path_push_idx(L, p);
+                    warn(L, "pattern matches none of the intent's examples");
+                    path_pop(L, o3);
+                    path_pop(L, o2);
+                }
         }
         if (!rc && it->nexamples == 0 && it->npatterns == 0)
             rc = fail(L, CSBOT_ESCHEMA,
@@ -1038,6 +1127,8 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
     if (rc && err && err->code == CSBOT_OK)
         csbot__error_set(err, rc, "", "%s", csbot_strerror(rc));
     csbot__scratch_free(kb, &L.scr);
+    csbot__dict_free(L.a, &L.seen);
+    csbot__free(L.a, L.pathits);
     cJSON_Delete(root);
     if (!rc)
         csbot__convert_close_opencc(&kb->conv);

@@ -1,6 +1,10 @@
 /*
- * sentiment.c - a lexicon-based detector of anger and frustration in Chinese
- * and English. The score in [0,1] is 1 - exp(-x), where x adds the weights of
+ * lexicon.c - the built-in phrase lists: a detector of anger and frustration
+ * in Chinese and English, and the phrases with which customers ask for a
+ * person ("转人工", "talk to a human"), which hand off at any point of a
+ * conversation, also while the bot is asking for an order number.
+ *
+ * Sentiment: The score in [0,1] is 1 - exp(-x), where x adds the weights of
  * the negative words and phrases found (built-in list plus the knowledge
  * base's own), and bonuses for shouting (mostly capital letters), repeated
  * exclamation marks and angry emoji. One strong word ("骗子", "scam") gives
@@ -13,10 +17,12 @@
 #include "match.h"
 #include "utf8.h"
 
-static const struct {
+typedef struct lexentry {
     const char *phrase;
     float weight;
-} lexicon[] = {
+} lexentry;
+
+static const lexentry lexicon[] = {
     /* Chinese */
     {"垃圾", 1.0f}, {"垃圾袋", 0.0f}, {"垃圾桶", 0.0f}, {"垃圾分类", 0.0f},
     {"骗子", 1.2f}, {"骗人", 1.0f}, {"欺骗", 1.0f}, {"差评", 1.0f},
@@ -50,17 +56,31 @@ static const struct {
     {"unbelievable", 0.6f}, {"so slow", 0.4f},
 };
 
-int csbot__sentiment_defaults(csbot_kb *kb, csbot__scratch *s) {
+/* Unambiguous requests for a person. "人工智能" (AI) masks "人工". */
+static const lexentry requests[] = {
+    {"转人工", 1}, {"人工客服", 1}, {"人工服务", 1}, {"真人客服", 1},
+    {"找人工", 1}, {"要人工", 1}, {"接人工", 1}, {"转接人工", 1},
+    {"人工坐席", 1}, {"人工智能", 0}, {"人工智能客服", 0},
+    {"human agent", 1}, {"live agent", 1}, {"live person", 1},
+    {"talk to a human", 1}, {"speak to a human", 1}, {"talk with a human", 1},
+    {"speak with a human", 1}, {"talk to a person", 1},
+    {"speak to a person", 1}, {"talk to a real person", 1},
+    {"speak to a real person", 1}, {"talk to someone", 1},
+    {"speak to someone", 1}, {"customer service representative", 1},
+    {"a representative", 1}, {"human please", 1}, {"agent please", 1},
+    {"real agent", 1}, {"connect me to an agent", 1},
+};
+
+static int add_static(csbot_kb *kb, csbot__scratch *s, csbot__phrases *ph,
+                      const lexentry *tab, size_t n) {
     const csbot__alloc *a = &kb->alloc;
-    csbot__phrases *ph = &kb->sentiment;
-    size_t n = sizeof lexicon / sizeof lexicon[0];
     ph->p = csbot__calloc(a, n, sizeof *ph->p);
     if (!ph->p)
         return CSBOT_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         csbot__buf b = {0};
-        int rc = csbot__match_normalize(kb, s, lexicon[i].phrase,
-                                        strlen(lexicon[i].phrase), &b, 0);
+        int rc = csbot__match_normalize(kb, s, tab[i].phrase,
+                                        strlen(tab[i].phrase), &b, 0);
         if (rc) {
             csbot__buf_free(a, &b);
             return rc;
@@ -70,7 +90,7 @@ int csbot__sentiment_defaults(csbot_kb *kb, csbot__scratch *s) {
         p->fromlen = b.len;
         p->to = csbot__strdup(a, "");
         p->tolen = 0;
-        p->weight = lexicon[i].weight;
+        p->weight = tab[i].weight;
         p->latin = (unsigned char)b.data[0] < 0x80 &&
                    !((unsigned char)b.data[0] >= '0' &&
                      (unsigned char)b.data[0] <= '9');
@@ -79,6 +99,17 @@ int csbot__sentiment_defaults(csbot_kb *kb, csbot__scratch *s) {
             return CSBOT_ENOMEM;
     }
     return CSBOT_OK;
+}
+
+int csbot__sentiment_defaults(csbot_kb *kb, csbot__scratch *s) {
+    int rc = add_static(kb, s, &kb->sentiment, lexicon,
+                        sizeof lexicon / sizeof lexicon[0]);
+    if (!rc)
+        rc = add_static(kb, s, &kb->request, requests,
+                        sizeof requests / sizeof requests[0]);
+    if (!rc)
+        rc = csbot__phrases_index(&kb->alloc, &kb->request);
+    return rc;
 }
 
 static int angry_emoji(uint32_t cp) {

@@ -1,0 +1,87 @@
+/*
+ * render.c - answers: choosing the response variant for the customer's
+ * profile (a variant whose "when" conditions all hold beats one with fewer
+ * conditions; equal ones take turns) and filling its template: {slot} from
+ * the slots of this message or earlier ones, {profile.key} from the
+ * profile, {name|default} when the value is missing. Shop variables were
+ * filled in when the knowledge base loaded.
+ */
+#include "session.h"
+
+static const char *slot_value(const csbot_session *s, const char *name,
+                              size_t n) {
+    const char *v = csbot__pair_get(s->newslots, s->nnew, name, n);
+    return v ? v : csbot__pair_get(s->slots, s->nslots, name, n);
+}
+
+int csbot__render(csbot_session *s, const char *tmpl, csbot__buf *out) {
+    const csbot__alloc *a = &s->alloc;
+    const char *p = tmpl;
+    while (*p) {
+        const char *o = strchr(p, '{');
+        const char *c = o ? strchr(o, '}') : NULL;
+        if (!o || !c)
+            return csbot__buf_puts(a, out, p);
+        if (csbot__buf_append(a, out, p, (size_t)(o - p)))
+            return CSBOT_ENOMEM;
+        const char *name = o + 1;
+        const char *bar = memchr(name, '|', (size_t)(c - name));
+        size_t nlen = (size_t)((bar ? bar : c) - name);
+        const char *v;
+        if (nlen > 8 && memcmp(name, "profile.", 8) == 0)
+            v = csbot__pair_get(s->profile, s->nprofile, name + 8, nlen - 8);
+        else
+            v = slot_value(s, name, nlen);
+        int rc;
+        if (v && *v)
+            rc = csbot__buf_puts(a, out, v);
+        else if (bar)
+            rc = csbot__buf_append(a, out, bar + 1, (size_t)(c - bar - 1));
+        else
+            rc = CSBOT_OK;
+        if (rc)
+            return rc;
+        p = c + 1;
+    }
+    if (!out->data)
+        return csbot__buf_reserve(a, out, 0);
+    return CSBOT_OK;
+}
+
+const csbot__response *csbot__pick_response(const csbot_session *s,
+                                            const csbot__intent *it) {
+    size_t best = 0, nbest = 0;
+    int found = 0;
+    for (size_t pass = 0; pass < 2; pass++) {
+        size_t k = 0;
+        for (size_t i = 0; i < it->nresponses; i++) {
+            const csbot__response *r = &it->responses[i];
+            int ok = 1;
+            for (size_t w = 0; w < r->nwhen && ok; w++) {
+                const char *v = csbot__pair_get(s->profile, s->nprofile,
+                                                r->when[w].key,
+                                                strlen(r->when[w].key));
+                if (!v || (strcmp(r->when[w].val, "*") ? strcmp(v, r->when[w].val)
+                                                       : !*v))
+                    ok = 0;
+            }
+            if (!ok)
+                continue;
+            if (pass == 0) {
+                if (!found || r->nwhen > best) {
+                    best = r->nwhen;
+                    nbest = 0;
+                }
+                found = 1;
+                if (r->nwhen == best)
+                    nbest++;
+            } else if (r->nwhen == best) {
+                if (k++ == s->turn % nbest)
+                    return r;
+            }
+        }
+        if (!found)
+            return NULL;
+    }
+    return NULL;
+}

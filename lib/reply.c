@@ -1,0 +1,625 @@
+/*
+ * reply.c - one turn of a conversation: validate the message, match it,
+ * extract slots, read the context, decide, write the answer, hand off when
+ * needed, and only then change the session's state.
+ *
+ * Decision order:
+ *   1. Human mode: the bot is silent (the message is still recorded).
+ *   2. An explicit request for a person, at any point: hand off.
+ *   3. Negative sentiment at or above the threshold: hand off.
+ *   4. A pending question for a slot that this message answers, unless the
+ *      message is clearly about something else.
+ *   5. A clear intent: confidence >= answer threshold and ahead of the second
+ *      by the ambiguity margin. Intents marked "handoff" hand off; the same
+ *      question right after its answer hands off; a missing required slot is
+ *      asked for; otherwise the answer.
+ *   6. A short or elliptical follow-up ("那M码呢", "what about blue?") within
+ *      the context window: read as the previous intent.
+ *   7. Otherwise a suggestion (confidence in the suggestion band, or
+ *      ambiguous) or a fallback; these are misses, and max_misses misses in a
+ *      row, or a confidence under handoff_threshold, hand off.
+ * If the handoff callback refuses (non-zero), the call fails with
+ * CSBOT_ECALLBACK and the session is as it was before the message.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "session.h"
+#include "utf8.h"
+
+static void set_err(csbot_session *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#include <stdarg.h>
+static void set_err(csbot_session *s, const char *fmt, ...) {
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    csbot__buf_clear(&s->err);
+    (void)csbot__buf_puts(&s->alloc, &s->err, tmp);
+}
+
+static int is_blank(const char *t, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)t[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+            c == '\v')
+            i++;
+        else if (c == 0xC2 && i + 1 < n && (unsigned char)t[i + 1] == 0xA0)
+            i += 2;
+        else if (c == 0xE3 && i + 2 < n && (unsigned char)t[i + 1] == 0x80 &&
+                 (unsigned char)t[i + 2] == 0x80)
+            i += 3;
+        else
+            return 0;
+    }
+    return 1;
+}
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static csbot_lang detect_lang(const csbot_session *s) {
+    const csbot__script *sc = &s->scr.sc;
+    if (sc->han && sc->han >= sc->words)
+        return sc->trad > sc->simp ? CSBOT_LANG_ZH_HANT : CSBOT_LANG_ZH_HANS;
+    if (sc->words)
+        return CSBOT_LANG_EN;
+    if (s->last_lang != CSBOT_LANG_UNKNOWN)
+        return s->last_lang;
+    const char *p = csbot__pair_get(s->profile, s->nprofile, "lang", 4);
+    if (p && strcmp(p, "en") == 0)
+        return CSBOT_LANG_EN;
+    if (p && strcmp(p, "zh-Hant") == 0)
+        return CSBOT_LANG_ZH_HANT;
+    return CSBOT_LANG_ZH_HANS;
+}
+
+static int lang_index(csbot_lang l) {
+    return l == CSBOT_LANG_EN ? CSBOT__EN
+           : l == CSBOT_LANG_ZH_HANT ? CSBOT__ZHT : CSBOT__ZHS;
+}
+
+/* Markers that make a short message read as a follow-up. */
+static int is_followup(const csbot_session *s) {
+    static const char *const markers[] = {
+        "那", "那么", "还有", "另外", "如果", "要是", "and ", "what about",
+        "how about", "also", "what if", "and if", "same for", NULL};
+    const char *t = s->scr.norm0.data ? s->scr.norm0.data : "";
+    while (*t == ' ')
+        t++;
+    for (const char *const *m = markers; *m; m++)
+        if (strncmp(t, *m, strlen(*m)) == 0)
+            return 1;
+    return s->scr.units <= 3 && s->scr.sc.han <= 5;
+}
+
+static int slot_known(const csbot_session *s, const char *name) {
+    size_t n = strlen(name);
+    const char *v = csbot__pair_get(s->newslots, s->nnew, name, n);
+    if (!v)
+        v = csbot__pair_get(s->slots, s->nslots, name, n);
+    return v && *v;
+}
+
+/* Jaccard overlap of the message's features with the previous message's. */
+static float repeat_overlap(const csbot_session *s) {
+    const csbot__feats *f = &s->scr.feats;
+    size_t n = CSBOT_MIN(f->n, (size_t)CSBOT__FPRINT), inter = 0;
+    if (!n || !s->nfprint)
+        return 0;
+    size_t i = 0, j = 0;
+    while (i < n && j < s->nfprint) {
+        if (f->h[i] == s->fprint[j]) {
+            inter++;
+            i++;
+            j++;
+        } else if (f->h[i] < s->fprint[j]) {
+            i++;
+        } else {
+            j++;
+        }
+    }
+    return (float)inter / (float)(n + s->nfprint - inter);
+}
+
+static int extract_slots(csbot_session *s, const char *text, size_t len) {
+    const csbot_kb *kb = s->kb;
+    s->nnew = 0;
+    for (size_t i = 0; i < kb->nslots; i++) {
+        const csbot__slot *sl = &kb->slots[i];
+        size_t so, eo;
+        int lim;
+        int m = csbot__regex_match(sl->re, kb->rectx, s->scr.rm, text, len, 0,
+                                   &so, &eo, &lim);
+        if (m < 0)
+            return m;
+        if (m == 0 || eo <= so)
+            continue;
+        csbot__buf_clear(&s->tmp);
+        int rc = csbot__utf8_nfkc(&s->alloc, &s->scr.nb, text + so, eo - so,
+                                  &s->tmp);
+        if (!rc)
+            rc = csbot__pair_set(&s->alloc, &s->newslots, &s->nnew, &s->newcap,
+                                 sl->name, strlen(sl->name), s->tmp.data,
+                                 s->tmp.len);
+        if (rc)
+            return rc;
+    }
+    return CSBOT_OK;
+}
+
+static int add_suggestions(csbot_session *s, int li) {
+    const csbot_kb *kb = s->kb;
+    int rc = csbot__render(s, csbot__text3_get(&kb->msg[CSBOT__MSG_SUGGEST], li),
+                           &s->out);
+    size_t shown = 0;
+    for (size_t i = 0; i < s->scr.ncand && shown < 3 && !rc; i++) {
+        const csbot__cand *c = &s->scr.cand[i];
+        if (i > 0 && c->conf < 0.05f)
+            break;
+        const csbot__intent *it = &kb->intents[c->intent];
+        const char *title = csbot__text3_get(&it->title, li);
+        rc = csbot__buf_printf(&s->alloc, &s->out, "\n%zu. %s", ++shown,
+                               title ? title : it->id);
+    }
+    return rc;
+}
+
+/* Fill the pending transcript entry for this turn. */
+static int record_turn(csbot_session *s, csbot__turn *t, const char *text,
+                       size_t len, const char *intent, csbot_action action,
+                       csbot_handoff_reason reason, float conf, int64_t now) {
+    const csbot__alloc *a = &s->alloc;
+    csbot__buf_clear(&t->user);
+    csbot__buf_clear(&t->bot);
+    csbot__buf_clear(&t->intent);
+    csbot__buf_clear(&t->cands);
+    int rc = csbot__buf_append(a, &t->user, text, len);
+    if (!rc)
+        rc = csbot__buf_append(a, &t->bot, s->out.data ? s->out.data : "",
+                               s->out.len);
+    if (!rc)
+        rc = csbot__buf_puts(a, &t->intent, intent ? intent : "");
+    t->ncand = 0;
+    for (size_t i = 0; i < s->scr.ncand && i < 3 && !rc; i++) {
+        const char *id = s->kb->intents[s->scr.cand[i].intent].id;
+        rc = csbot__buf_append(a, &t->cands, id, strlen(id) + 1);
+        t->cscore[i] = s->scr.cand[i].conf;
+        t->ncand++;
+    }
+    t->action = action;
+    t->reason = reason;
+    t->conf = conf;
+    t->time_ms = now;
+    t->turn = s->turn + 1;
+    t->rating = 0;
+    return rc;
+}
+
+static int call_handoff(csbot_session *s, csbot_handoff_reason reason,
+                        const char *text, const char *intent, float conf,
+                        csbot_lang lang, float senti) {
+    if (!s->opt.handoff)
+        return CSBOT_OK;
+    struct csbot_handoff h;
+    h.s = s;
+    h.reason = reason;
+    h.text = text;
+    h.intent = intent;
+    h.conf = conf;
+    h.threshold = s->kb->set.answer;
+    h.lang = lang;
+    h.sentiment = senti;
+    h.with_pending = 1;
+    int r = s->opt.handoff(&h, s->opt.handoff_ud);
+    if (r) {
+        set_err(s, "the handoff callback returned %d", r);
+        return CSBOT_ECALLBACK;
+    }
+    return CSBOT_OK;
+}
+
+/* Move to the hub's newest knowledge base, if it changed. */
+static int follow_hub(csbot_session *s) {
+    if (!s->hub || csbot_hub_generation(s->hub) == s->hub_gen)
+        return CSBOT_OK;
+    unsigned long gen;
+    const csbot_kb *nkb = csbot__hub_acquire(s->hub, &gen);
+    if (nkb == s->kb) {
+        csbot__hub_release(s->hub, nkb);
+        s->hub_gen = gen;
+        return CSBOT_OK;
+    }
+    csbot__scratch ns;
+    int rc = csbot__scratch_init(nkb, &ns);
+    if (rc) {
+        csbot__scratch_free(nkb, &ns);
+        csbot__hub_release(s->hub, nkb);
+        return rc;
+    }
+    csbot__stats_flush(s);
+    csbot__stats_local_free(s);
+    csbot__scratch_free(s->kb, &s->scr);
+    csbot__hub_release(s->hub, s->kb);
+    s->scr = ns;
+    s->kb = nkb;
+    s->hub_gen = gen;
+    return csbot__stats_bind(s, nkb);
+}
+
+static int turn(csbot_session *s, const char *text, size_t len) {
+    const csbot_kb *kb = s->kb;
+    const csbot__settings *set = &kb->set;
+    int64_t t0 = mono_ns();
+    int64_t now = csbot__session_now(s);
+    int human = s->human;
+    if (human && s->opt.auto_resume_seconds && s->last_activity_ms &&
+        now - s->last_activity_ms >= (int64_t)s->opt.auto_resume_seconds * 1000)
+        human = 0;
+    csbot__turn *pt = csbot__session_pending_turn(s);
+    csbot__buf_clear(&s->out);
+    struct csbot_reply *r = &s->reply;
+    memset(r, 0, sizeof *r);
+    int rc;
+
+    if (human) {
+        csbot_lang lang = s->last_lang ? s->last_lang : CSBOT_LANG_ZH_HANS;
+        rc = csbot__render(s, csbot__text3_get(&kb->msg[CSBOT__MSG_HUMAN],
+                                               lang_index(lang)), &s->out);
+        if (!rc)
+            rc = record_turn(s, pt, text, len, NULL, CSBOT_ACTION_SILENT,
+                             CSBOT_HANDOFF_NONE, 0, now);
+        if (rc)
+            return rc;
+        s->turn++;
+        s->last_activity_ms = now;
+        csbot__session_commit_turn(s);
+        r->text = s->out.data;
+        r->action = CSBOT_ACTION_SILENT;
+        r->lang = lang;
+        r->turn = s->turn;
+        s->last.why = "human mode: a person has the conversation";
+        s->last.decided = -1;
+        s->ls.replies++;
+        s->ls.by_action[CSBOT_ACTION_SILENT]++;
+        return CSBOT_OK;
+    }
+
+    if ((rc = csbot__match(kb, &s->scr, text, len)))
+        return rc;
+    if ((rc = extract_slots(s, text, len)))
+        return rc;
+    csbot_lang lang = detect_lang(s);
+    int li = lang_index(lang);
+    float senti = csbot__sentiment_score(kb, &s->scr, text, len);
+    int explicit_req = csbot__phrases_score(&kb->request,
+                                            s->scr.norm0.data ? s->scr.norm0.data : "",
+                                            s->scr.norm0.len, NULL) > 0;
+    const csbot__scratch *sc = &s->scr;
+    float conf0 = sc->ncand ? sc->cand[0].conf : 0.0f;
+    float conf1 = sc->ncand > 1 ? sc->cand[1].conf : 0.0f;
+    int top = sc->ncand ? (int)sc->cand[0].intent : -1;
+    int clear = top >= 0 && conf0 >= set->answer && conf0 - conf1 >= set->margin;
+
+    int ctx = -1, pend = -1;
+    if (s->ctx_intent.len && s->turn - s->ctx_turn < set->context_turns &&
+        now - s->ctx_time_ms <= (int64_t)set->context_seconds * 1000)
+        ctx = csbot__intent_find(kb, s->ctx_intent.data, s->ctx_intent.len);
+    if (s->pend_intent.len && s->turn - s->pend_turn < set->context_turns + 1)
+        pend = csbot__intent_find(kb, s->pend_intent.data, s->pend_intent.len);
+
+    int decided = -1;
+    float conf = conf0;
+    csbot_action action;
+    csbot_handoff_reason reason = CSBOT_HANDOFF_NONE;
+    const char *why = "";
+
+    if (explicit_req) {
+        action = CSBOT_ACTION_HANDOFF;
+        reason = CSBOT_HANDOFF_EXPLICIT_REQUEST;
+        if (top >= 0 && kb->intents[top].handoff)
+            decided = top;
+        why = "the customer asked for a person";
+    } else if (senti >= set->sentiment) {
+        action = CSBOT_ACTION_HANDOFF;
+        reason = CSBOT_HANDOFF_SENTIMENT;
+        why = "negative sentiment at or above the threshold";
+    } else {
+        int supplies = 0;
+        if (pend >= 0) {
+            const csbot__intent *pi = &kb->intents[pend];
+            for (size_t k = 0; k < pi->nrequire; k++)
+                supplies |= csbot__pair_get(s->newslots, s->nnew,
+                                            kb->slots[pi->require[k]].name,
+                                            strlen(kb->slots[pi->require[k]].name)) != NULL;
+        }
+        if (supplies && (!clear || top == pend)) {
+            decided = pend;
+            conf = CSBOT_MAX(csbot__match_conf_of(kb, sc, (uint32_t)pend),
+                             (float)set->answer);
+            why = "the message gives the detail the bot asked for";
+        } else if (clear) {
+            decided = top;
+            why = "confidence at or above the answer threshold and clear of "
+                  "the second candidate";
+        } else if (ctx >= 0 && is_followup(s) &&
+                   (top < 0 || conf0 < set->answer || top == ctx)) {
+            decided = ctx;
+            conf = CSBOT_MAX(csbot__match_conf_of(kb, sc, (uint32_t)ctx),
+                             (float)set->answer);
+            why = "a short follow-up read in the context of the previous "
+                  "question";
+        }
+        if (decided >= 0) {
+            const csbot__intent *it = &kb->intents[decided];
+            int missing = -1;
+            for (size_t k = 0; k < it->nrequire && missing < 0; k++)
+                if (!slot_known(s, kb->slots[it->require[k]].name))
+                    missing = (int)it->require[k];
+            if (it->handoff) {
+                action = CSBOT_ACTION_HANDOFF;
+                reason = it->handoff == 2 ? CSBOT_HANDOFF_EXPLICIT_REQUEST
+                                          : CSBOT_HANDOFF_INTENT;
+                why = "the intent always hands off";
+            } else if (set->handoff_on_repeat && s->last_answer.len &&
+                       strcmp(s->last_answer.data, it->id) == 0 &&
+                       repeat_overlap(s) >= 0.6f) {
+                action = CSBOT_ACTION_HANDOFF;
+                reason = CSBOT_HANDOFF_REPEATED_QUESTION;
+                why = "the same question again right after its answer";
+            } else if (missing >= 0) {
+                action = CSBOT_ACTION_ASK;
+                const csbot__slot *sl = &kb->slots[missing];
+                const char *p = csbot__text3_get(&sl->prompt, li);
+                if (p)
+                    rc = csbot__render(s, p, &s->out);
+                else
+                    rc = csbot__buf_printf(&s->alloc, &s->out,
+                                           li == CSBOT__EN ? "Could you give me the %s?"
+                                                           : "请提供%s。",
+                                           sl->name);
+                why = "the intent needs a detail the bot does not have yet";
+            } else {
+                action = CSBOT_ACTION_ANSWER;
+                const csbot__response *resp = csbot__pick_response(s, it);
+                if (resp)
+                    rc = csbot__render(s, csbot__text3_get(&resp->text, li),
+                                       &s->out);
+            }
+        } else {
+            if (top >= 0 && conf0 >= set->suggest) {
+                action = CSBOT_ACTION_SUGGEST;
+                why = conf0 >= set->answer
+                          ? "ambiguous: the top two candidates are too close"
+                          : "confidence in the suggestion band";
+            } else {
+                action = CSBOT_ACTION_FALLBACK;
+                why = "confidence under the suggestion threshold";
+            }
+            if (set->max_misses && s->misses_row + 1 >= set->max_misses) {
+                action = CSBOT_ACTION_HANDOFF;
+                reason = CSBOT_HANDOFF_REPEATED_MISS;
+                why = "too many turns in a row without an answer";
+            } else if (set->handoff_below > 0 && conf0 < set->handoff_below) {
+                action = CSBOT_ACTION_HANDOFF;
+                reason = CSBOT_HANDOFF_LOW_CONFIDENCE;
+                why = "confidence under the handoff threshold";
+            }
+            if (action == CSBOT_ACTION_SUGGEST)
+                rc = add_suggestions(s, li);
+            else if (action == CSBOT_ACTION_FALLBACK)
+                rc = csbot__render(s, csbot__text3_get(&kb->msg[CSBOT__MSG_FALLBACK], li),
+                                   &s->out);
+        }
+    }
+    if (!rc && action == CSBOT_ACTION_HANDOFF) {
+        /* an intent that always hands off says so in its own words */
+        const csbot__response *resp =
+            decided >= 0 && kb->intents[decided].handoff
+                ? csbot__pick_response(s, &kb->intents[decided])
+                : NULL;
+        const char *t = resp ? csbot__text3_get(&resp->text, li) : NULL;
+        if (!t || !*t)
+            t = csbot__text3_get(&kb->msg[CSBOT__MSG_HANDOFF], li);
+        rc = csbot__render(s, t, &s->out);
+    }
+    if (!rc && !s->out.data)
+        rc = csbot__buf_reserve(&s->alloc, &s->out, 0);
+    if (rc)
+        return rc;
+
+    const char *intent_id = decided >= 0 ? kb->intents[decided].id : NULL;
+    if (reason == CSBOT_HANDOFF_EXPLICIT_REQUEST && !intent_id && top >= 0 &&
+        kb->intents[top].handoff)
+        intent_id = kb->intents[top].id;
+    if ((rc = record_turn(s, pt, text, len, intent_id, action, reason, conf, now)))
+        return rc;
+    if (action == CSBOT_ACTION_HANDOFF &&
+        (rc = call_handoff(s, reason, text, intent_id, conf, lang, senti)))
+        return rc;
+
+    /* ---- commit ---- */
+    s->turn++;
+    for (size_t i = 0; i < s->nnew; i++) {
+        rc = csbot__pair_set(&s->alloc, &s->slots, &s->nslots, &s->slotcap,
+                             s->newslots[i].key.data, s->newslots[i].key.len,
+                             s->newslots[i].val.data, s->newslots[i].val.len);
+        if (rc)
+            break; /* keeps what fitted; the reply itself is complete */
+    }
+    int answered = action == CSBOT_ACTION_ANSWER || action == CSBOT_ACTION_ASK;
+    if (decided >= 0 && (answered || action == CSBOT_ACTION_HANDOFF)) {
+        csbot__buf_clear(&s->ctx_intent);
+        (void)csbot__buf_puts(&s->alloc, &s->ctx_intent, intent_id);
+        s->ctx_turn = s->turn;
+        s->ctx_time_ms = now;
+    }
+    if (action == CSBOT_ACTION_ASK) {
+        csbot__buf_clear(&s->pend_intent);
+        (void)csbot__buf_puts(&s->alloc, &s->pend_intent, intent_id);
+        s->pend_turn = s->turn;
+    } else if (decided >= 0) {
+        csbot__buf_clear(&s->pend_intent);
+    }
+    csbot__buf_clear(&s->last_answer);
+    if (action == CSBOT_ACTION_ANSWER)
+        (void)csbot__buf_puts(&s->alloc, &s->last_answer, intent_id);
+    int miss = decided < 0 && reason != CSBOT_HANDOFF_EXPLICIT_REQUEST &&
+               reason != CSBOT_HANDOFF_SENTIMENT;
+    if (miss) {
+        s->misses_row++;
+        s->misses_total++;
+    } else {
+        s->misses_row = 0;
+    }
+    s->nfprint = (unsigned)CSBOT_MIN(s->scr.feats.n, (size_t)CSBOT__FPRINT);
+    memcpy(s->fprint, s->scr.feats.h, s->nfprint * sizeof(uint64_t));
+    s->last_lang = lang;
+    s->last_activity_ms = now;
+    if (action == CSBOT_ACTION_HANDOFF) {
+        s->human = 1;
+        s->conv_handoff = 1;
+        csbot__buf_clear(&s->pend_intent);
+        s->misses_row = 0;
+    } else {
+        s->human = 0;
+    }
+    s->conv_started = 1;
+    csbot__session_commit_turn(s);
+
+    r->text = s->out.data;
+    r->intent = intent_id;
+    r->action = action;
+    r->conf = decided >= 0 ? conf : conf0;
+    r->lang = lang;
+    r->turn = s->turn;
+    r->reason = reason;
+    r->sentiment = senti;
+    r->ncand = sc->ncand;
+    for (size_t i = 0; i < sc->ncand; i++) {
+        r->cand_id[i] = kb->intents[sc->cand[i].intent].id;
+        r->cand_score[i] = sc->cand[i].conf;
+    }
+    s->last.coverage = sc->coverage;
+    s->last.sentiment = senti;
+    s->last.decided = decided;
+    s->last.reason = reason;
+    s->last.why = why;
+    s->last.limited = sc->limited;
+
+    /* statistics, kept in the session until the next flush */
+    csbot__local_stats *ls = &s->ls;
+    ls->replies++;
+    ls->by_action[action]++;
+    ls->by_reason[reason]++;
+    if (decided >= 0 && ls->nhit < sizeof ls->hit / sizeof ls->hit[0])
+        ls->hit[ls->nhit++] = (uint32_t)decided;
+    if (s->stats) {
+        int64_t local = now / 1000 + (int64_t)csbot__stats_offset(s->stats) * 60;
+        ls->hour[((local / 3600) % 24 + 24) % 24]++;
+    }
+    int64_t us = (mono_ns() - t0) / 1000;
+    unsigned b = 0;
+    while (b + 1 < CSBOT__LAT_BUCKETS && us >= ((int64_t)1 << b))
+        b++;
+    ls->lat[b]++;
+    ls->lat_ns_total += (uint64_t)(mono_ns() - t0);
+    if (miss && (action == CSBOT_ACTION_FALLBACK ||
+                 reason == CSBOT_HANDOFF_LOW_CONFIDENCE ||
+                 reason == CSBOT_HANDOFF_REPEATED_MISS))
+        csbot__stats_note_unanswered(s, text, len, lang, conf0);
+    if (s->stats &&
+        (++ls->since_flush >= 256 || ls->nhit == 256 || action == CSBOT_ACTION_HANDOFF ||
+         now - ls->last_flush_ms >= 1000))
+        csbot__stats_flush(s);
+    return CSBOT_OK;
+}
+
+CSBOT_API int csbot_session_reply(csbot_session *s, const char *text,
+                                  size_t len, const csbot_reply **out) {
+    if (out)
+        *out = NULL;
+    if (!s)
+        return CSBOT_EINVAL;
+    if (!text || !out) {
+        set_err(s, "NULL text or reply pointer");
+        return CSBOT_EINVAL;
+    }
+    if (s->busy) {
+        set_err(s, "csbot_session_reply called from inside a callback of the "
+                   "same session");
+        return CSBOT_EINVAL;
+    }
+    s->busy = 1;
+    int rc = follow_hub(s);
+    if (rc) {
+        s->busy = 0;
+        set_err(s, "cannot switch to the new knowledge base: %s",
+                csbot_strerror(rc));
+        return rc;
+    }
+    if (len == CSBOT_NUL_TERMINATED)
+        len = strlen(text);
+    size_t bad = 0;
+    if (len > s->kb->max_message) {
+        set_err(s, "message of %zu bytes is over the limit of %zu bytes", len,
+                s->kb->max_message);
+        rc = CSBOT_ETOOBIG;
+    } else if (csbot__utf8_check(text, len, &bad)) {
+        set_err(s, "%s at byte %zu of the message",
+                text[bad] ? "invalid UTF-8" : "NUL byte", bad);
+        rc = CSBOT_EUTF8;
+    } else if (is_blank(text, len)) {
+        set_err(s, "the message is empty");
+        rc = CSBOT_EEMPTY;
+    } else {
+        rc = turn(s, text, len);
+        if (rc == CSBOT_ENOMEM)
+            set_err(s, "out of memory");
+        else if (rc == CSBOT_OK)
+            csbot__buf_clear(&s->err);
+    }
+    s->busy = 0;
+    if (rc == CSBOT_OK)
+        *out = &s->reply;
+    return rc;
+}
+
+CSBOT_API int csbot_session_handoff(csbot_session *s) {
+    if (!s || s->busy)
+        return CSBOT_EINVAL;
+    if (s->human)
+        return CSBOT_EHUMAN;
+    s->busy = 1;
+    struct csbot_handoff h;
+    memset(&h, 0, sizeof h);
+    h.s = s;
+    h.reason = CSBOT_HANDOFF_HOST;
+    h.text = "";
+    h.threshold = s->kb->set.answer;
+    h.lang = s->last_lang ? s->last_lang : CSBOT_LANG_ZH_HANS;
+    int rc = CSBOT_OK;
+    if (s->opt.handoff && s->opt.handoff(&h, s->opt.handoff_ud)) {
+        set_err(s, "the handoff callback refused");
+        rc = CSBOT_ECALLBACK;
+    }
+    if (!rc) {
+        s->human = 1;
+        s->conv_handoff = 1;
+        s->conv_started = 1;
+        s->ls.by_reason[CSBOT_HANDOFF_HOST]++;
+        csbot__stats_flush(s);
+    }
+    s->busy = 0;
+    return rc;
+}
