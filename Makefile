@@ -159,7 +159,16 @@ $(BUILD)/obj/cli/%.o: cli/%.c $(BUILD)/.cflags
 
 $(BUILD)/obj/test/%.o: test/%.c $(BUILD)/.cflags
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CPPFLAGS) -I$(BUILD)/gen $(TEST_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+# The test runner includes a list of every suite defined in test/*.c, so a
+# new suite file is picked up without editing check_main.c.
+$(BUILD)/gen/suites.h: $(TEST_SRCS)
+	@mkdir -p $(@D)
+	sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void).*/CSBOT_SUITE(\1)/p' $(TEST_SRCS) > $@.tmp
+	mv $@.tmp $@
+
+$(TEST_OBJS): $(BUILD)/gen/suites.h
 
 $(STATIC_LIB): $(LIB_OBJS)
 	@mkdir -p $(@D)

@@ -1,0 +1,54 @@
+/*
+ * util.c - helpers shared by the test suites: loading knowledge bases,
+ * replying with error checks, and a counting allocator that fails on demand.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "tests.h"
+
+csbot_kb *t_load(const char *path) {
+    csbot_kb *kb = NULL;
+    csbot_error err = CSBOT_ERROR_INIT;
+    int rc = csbot_kb_load_file(&kb, path, NULL, &err);
+    if (rc) {
+        char buf[700];
+        csbot_error_format(&err, buf, sizeof buf);
+        ck_abort_msg("cannot load %s: %s", path, buf);
+    }
+    return kb;
+}
+
+int t_load_text(csbot_kb **out, const char *json, csbot_error *err) {
+    return csbot_kb_load_buffer(out, json, CSBOT_NUL_TERMINATED, "<test>", NULL,
+                                err);
+}
+
+const csbot_reply *t_say(csbot_session *s, const char *text) {
+    const csbot_reply *r = NULL;
+    int rc = csbot_session_reply(s, text, CSBOT_NUL_TERMINATED, &r);
+    ck_assert_msg(rc == CSBOT_OK, "reply to \"%s\" failed: %s (%s)", text,
+                  csbot_strerror(rc), csbot_session_errmsg(s));
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+void *t_alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
+    t_alloc *t = ud;
+    (void)osize;
+    if (nsize == 0) {
+        if (ptr)
+            t->live--;
+        free(ptr);
+        return NULL;
+    }
+    t->count++;
+    if (t->fail_at && t->count == t->fail_at) {
+        t->failed = 1;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (p && !ptr)
+        t->live++;
+    return p;
+}
