@@ -486,6 +486,13 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     memcpy(s->fprint, s->scr.feats.h, s->nfprint * sizeof(uint64_t));
     s->last_lang = lang;
     s->last_activity_ms = now;
+    /* A conversation is counted when it starts (turn 1), and as handed off
+     * at its first handoff: a session saved and restored between messages
+     * is still one conversation. */
+    if (s->turn == 1)
+        s->ls.conversations++;
+    if (action == CSBOT_ACTION_HANDOFF && !s->conv_handoff)
+        s->ls.conv_handoff++;
     if (action == CSBOT_ACTION_HANDOFF) {
         s->human = 1;
         s->conv_handoff = 1;
@@ -494,7 +501,6 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     } else {
         s->human = 0;
     }
-    s->conv_started = 1;
     csbot__session_commit_turn(s);
 
     r->text = s->out.data;
@@ -615,8 +621,8 @@ CSBOT_API int csbot_session_handoff(csbot_session *s) {
     }
     if (!rc) {
         s->human = 1;
+        s->ls.conv_handoff += (uint64_t)(s->conv_handoff == 0 && s->turn > 0);
         s->conv_handoff = 1;
-        s->conv_started = 1;
         s->ls.by_reason[CSBOT_HANDOFF_HOST]++;
         csbot__stats_flush(s);
     }

@@ -179,21 +179,11 @@ CSBOT_API int csbot_session_new_hub(csbot_session **out, csbot_hub *hub,
     return CSBOT_OK;
 }
 
-static void end_conversation(csbot_session *s) {
-    if (s->conv_started) {
-        s->ls.conversations++;
-        s->ls.conv_handoff += (uint64_t)(s->conv_handoff != 0);
-    }
-    s->conv_started = 0;
-    s->conv_handoff = 0;
-}
-
 CSBOT_API void csbot_session_free(csbot_session *s) {
     if (!s)
         return;
     csbot__alloc a = s->alloc;
     if (s->kb) {
-        end_conversation(s);
         csbot__stats_flush(s);
         csbot__stats_local_free(s);
         csbot__scratch_free(s->kb, &s->scr);
@@ -228,6 +218,7 @@ static void clear_conversation(csbot_session *s) {
     s->nfprint = 0;
     s->nslots = 0;
     s->head = s->count = 0;
+    s->conv_handoff = 0;
     memset(&s->reply, 0, sizeof s->reply);
     memset(&s->last, 0, sizeof s->last);
 }
@@ -235,7 +226,6 @@ static void clear_conversation(csbot_session *s) {
 CSBOT_API void csbot_session_reset(csbot_session *s) {
     if (!s || s->busy)
         return;
-    end_conversation(s);
     csbot__stats_flush(s);
     clear_conversation(s);
     csbot__buf_clear(&s->err);

@@ -102,7 +102,6 @@ struct csbot_session {
     uint64_t fprint[CSBOT__FPRINT];
     unsigned nfprint;
     int conv_handoff;  /* this conversation was handed off */
-    int conv_started;
 
     csbot__pair *slots;
     size_t nslots, slotcap;

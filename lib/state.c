@@ -64,7 +64,6 @@ CSBOT_API int csbot_session_save(const csbot_session *s, void *buf,
     put_u32(&w, s->ctx_turn);
     put_u32(&w, s->pend_turn);
     put_u32(&w, (uint32_t)s->conv_handoff);
-    put_u32(&w, (uint32_t)s->conv_started);
     put_u64(&w, (uint64_t)s->last_activity_ms);
     put_u64(&w, (uint64_t)s->ctx_time_ms);
     put_buf(&w, &s->ctx_intent);
@@ -163,7 +162,7 @@ static int get_buf(rd *r, const csbot__alloc *a, csbot__buf *b, int raw,
 /* The new state, built beside the session's. */
 typedef struct shadow {
     unsigned turn, misses_row, misses_total, ctx_turn, pend_turn, nfprint;
-    int human, conv_handoff, conv_started;
+    int human, conv_handoff;
     csbot_lang last_lang;
     int64_t last_activity_ms, ctx_time_ms;
     csbot__buf ctx_intent, pend_intent, last_answer;
@@ -203,7 +202,6 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
     sh->ctx_turn = get_u32(r);
     sh->pend_turn = get_u32(r);
     sh->conv_handoff = get_u32(r) != 0;
-    sh->conv_started = get_u32(r) != 0;
     sh->last_activity_ms = (int64_t)get_u64(r);
     sh->ctx_time_ms = (int64_t)get_u64(r);
     rc = get_buf(r, a, a ? &sh->ctx_intent : &scratch, 0, 256);
@@ -328,7 +326,6 @@ CSBOT_API int csbot_session_restore(csbot_session *s, const void *buf,
     s->ctx_turn = sh.ctx_turn;
     s->pend_turn = sh.pend_turn;
     s->conv_handoff = sh.conv_handoff;
-    s->conv_started = sh.conv_started;
     s->last_activity_ms = sh.last_activity_ms;
     s->ctx_time_ms = sh.ctx_time_ms;
     s->ctx_intent = sh.ctx_intent;

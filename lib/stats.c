@@ -1,7 +1,7 @@
 /*
  * stats.c - service figures for a shop: replies, decisions by action,
- * handoffs by reason, per-intent hits, resolution rate (conversations that
- * ended without a handoff), satisfaction, a reply-time histogram, messages by
+ * handoffs by reason, per-intent hits, resolution rate (the share of
+ * conversations started that were never handed off), satisfaction, a reply-time histogram, messages by
  * hour of the shop's day, and a bounded log of unanswered messages.
  *
  * Sessions count in their own memory and add their counts to the shared
