@@ -98,6 +98,8 @@ struct csbot_kb {
     csbot__phrases sentiment;
     csbot__phrases request; /* asking for a person */
     size_t nexamples;
+    size_t nnegatives; /* examples of the hidden out-of-scope class,
+                          whose label is nintents */
 
     csbot__rectx *rectx;
     csbot__convert conv;

@@ -827,6 +827,41 @@ static int load_examples(loader *L, const cJSON *v, uint32_t label,
     return rc;
 }
 
+/* Examples of what the shop does not answer: the hidden class nintents. */
+static int load_negatives(loader *L, const cJSON *v) {
+    static const char *const keys[] = {"zh", "en", NULL};
+    int rc = want(L, v, is_obj, "an object with \"zh\" and/or \"en\" arrays");
+    if (!rc)
+        rc = check_keys(L, v, keys);
+    for (int i = 0; keys[i] && !rc; i++) {
+        const cJSON *arr = member(v, keys[i]);
+        if (!arr)
+            continue;
+        size_t old = path_push_key(L, keys[i]);
+        rc = want(L, arr, is_arr, "an array of strings");
+        size_t k = 0;
+        for (const cJSON *s = arr->child; s && !rc; s = s->next, k++) {
+            size_t o2 = path_push_idx(L, k);
+            rc = want(L, s, is_str, "a string");
+            if (!rc)
+                rc = str_ok(L, s->valuestring);
+            if (!rc) {
+                rc = csbot__match_learn(L->kb, &L->scr, s->valuestring,
+                                        strlen(s->valuestring),
+                                        (uint32_t)L->kb->nintents);
+                if (rc == CSBOT_EEMPTY)
+                    rc = fail(L, CSBOT_ESCHEMA,
+                              "example has no words or characters to match");
+                else if (!rc)
+                    L->kb->nnegatives++;
+            }
+            path_pop(L, o2);
+        }
+        path_pop(L, old);
+    }
+    return rc;
+}
+
 static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
     static const char *const keys[] = {"id", "title", "examples", "patterns",
                                        "responses", "slots", "require",
@@ -1005,7 +1040,7 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
                     csbot_error *err) {
     static const char *const keys[] = {"csbot", "name", "settings", "shop",
                                        "messages", "synonyms", "sentiment",
-                                       "slots", "intents", NULL};
+                                       "slots", "intents", "negatives", NULL};
     loader L;
     memset(&L, 0, sizeof L);
     L.kb = kb;
@@ -1116,6 +1151,11 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
             rc = fail(&L, CSBOT_ESCHEMA, "missing \"intents\"");
         else
             rc = load_intents(&L, x, shop);
+        path_pop(&L, old);
+    }
+    if (!rc && (x = member(root, "negatives"))) {
+        size_t old = path_push_key(&L, "negatives");
+        rc = load_negatives(&L, x);
         path_pop(&L, old);
     }
     if (!rc) {

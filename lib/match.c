@@ -155,7 +155,8 @@ int csbot__match_build(csbot_kb *kb, csbot__scratch *s) {
     int rc = csbot__index_build(a, &kb->index, &s->rows, kb->nfeat);
     if (rc)
         return rc;
-    size_t C = kb->nintents;
+    /* negatives train one more, hidden, class: "out of scope" */
+    size_t C = kb->nintents + (kb->nnegatives ? 1 : 0);
     if (C >= 2 && C <= MAX_CLASSES && kb->nfeat * C <= MAX_WEIGHTS) {
         csbot__traincfg tc;
         csbot__traincfg_default(&tc);
@@ -210,7 +211,7 @@ static int similarities(const csbot_kb *kb, csbot__scratch *s) {
     if (rc)
         return rc;
     CSBOT_UNUSED(old);
-    for (size_t i = 0; i < kb->nintents; i++)
+    for (size_t i = 0; i <= kb->nintents; i++) /* [nintents]: negatives */
         s->isim[i] = 0.0f;
     s->ntouched = 0;
     for (size_t k = 0; k < s->nids; k++) {
@@ -312,19 +313,20 @@ int csbot__match(const csbot_kb *kb, csbot__scratch *s, const char *text,
         s->nids = 0;
     }
     if (kb->model.nclass) {
+        size_t M = kb->model.nclass; /* C, or C + 1 with negatives */
         void *p = s->logits;
-        if ((rc = csbot__grow(a, &p, &s->logcap, C, sizeof(float))))
+        if ((rc = csbot__grow(a, &p, &s->logcap, M, sizeof(float))))
             return rc;
         s->logits = p;
         csbot__model_logits(&kb->model, s->ids, s->vals, s->nids, s->logits);
         float mx = s->logits[0], sum = 0;
-        for (size_t c = 1; c < C; c++)
+        for (size_t c = 1; c < M; c++)
             mx = CSBOT_MAX(mx, s->logits[c]);
-        for (size_t c = 0; c < C; c++) {
+        for (size_t c = 0; c < M; c++) {
             s->logits[c] = expf(s->logits[c] - mx);
             sum += s->logits[c];
         }
-        for (size_t c = 0; c < C; c++)
+        for (size_t c = 0; c < M; c++)
             s->logits[c] /= sum;
     }
     /* candidates: by combined confidence */

@@ -89,18 +89,28 @@ static int lang_index(csbot_lang l) {
            : l == CSBOT_LANG_ZH_HANT ? CSBOT__ZHT : CSBOT__ZHS;
 }
 
-/* Markers that make a short message read as a follow-up. */
-static int is_followup(const csbot_session *s) {
+/* Whether a message that is not clear on its own reads as a follow-up of
+ * the context intent ctx: it starts with a follow-up marker, or it is short
+ * and the context intent is among its candidates. Either way it must contain
+ * something the knowledge base knows ("zzz" is not a follow-up). */
+static int is_followup(const csbot_session *s, int ctx) {
     static const char *const markers[] = {
         "那", "那么", "还有", "另外", "如果", "要是", "and ", "what about",
         "how about", "also", "what if", "and if", "same for", NULL};
     const char *t = s->scr.norm0.data ? s->scr.norm0.data : "";
     while (*t == ' ')
         t++;
+    if (s->scr.known == 0)
+        return 0;
     for (const char *const *m = markers; *m; m++)
         if (strncmp(t, *m, strlen(*m)) == 0)
             return 1;
-    return s->scr.units <= 3 && s->scr.sc.han <= 5;
+    if (s->scr.units > 4 || s->scr.sc.han > 6)
+        return 0;
+    for (size_t i = 0; i < s->scr.ncand; i++)
+        if ((int)s->scr.cand[i].intent == ctx && s->scr.cand[i].conf >= 0.02f)
+            return 1;
+    return 0;
 }
 
 static int slot_known(const csbot_session *s, const char *name) {
@@ -352,7 +362,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
             decided = top;
             why = "confidence at or above the answer threshold and clear of "
                   "the second candidate";
-        } else if (ctx >= 0 && is_followup(s) &&
+        } else if (ctx >= 0 && is_followup(s, ctx) &&
                    (top < 0 || conf0 < set->answer || top == ctx)) {
             decided = ctx;
             conf = CSBOT_MAX(csbot__match_conf_of(kb, sc, (uint32_t)ctx),

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# test/cli.sh - end-to-end tests of the `csbot` command-line tool.
+# Run from the repository root; CSBOT is the binary (default build/csbot).
+set -euo pipefail
+
+CSBOT=${CSBOT:-build/csbot}
+KB=intents/demo.json
+
+if [[ ! -x $CSBOT ]]; then
+    echo "cli.sh: $CSBOT is not an executable" >&2
+    exit 1
+fi
+if [[ ! -f $KB ]]; then
+    echo "cli.sh: run me from the repository root ($KB not found)" >&2
+    exit 1
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() {
+    local desc=$1
+    shift
+    if "$@"; then ok; else bad "$desc"; fi
+}
+# Exit status of a command, without tripping `set -e`.
+status() {
+    local rc=0
+    "$@" >/dev/null 2>&1 || rc=$?
+    echo "$rc"
+}
+eq() { [[ $1 == "$2" ]] || { echo "  got '$1', want '$2'" >&2; return 1; }; }
+has() { grep -Eq -- "$2" <<<"$1" || { echo "  no /$2/ in: $1" >&2; return 1; }; }
+# jget KEY FILE: the value of "KEY" in cJSON's formatted output.
+jget() {
+    sed -n "s/^[[:space:]]*\"$1\":[[:space:]]*\([^,]*\),\{0,1\}\$/\1/p" "$2" | head -n 1
+}
+in01() { awk -v v="$1" 'BEGIN { exit !(v == "null" || (v + 0 == v && v >= 0 && v <= 1)) }'; }
+
+# ---- version / usage ------------------------------------------------------
+check "version prints x.y.z" has "$("$CSBOT" version)" '^[0-9]+\.[0-9]+\.[0-9]+$'
+check "help lists every command" has "$("$CSBOT" help | tr '\n' ' ')" \
+    'chat.*lint.*import.*eval.*calibrate.*version'
+check "unknown command exits 2" eq "$(status "$CSBOT" frobnicate)" 2
+check "eval without files exits 2" eq "$(status "$CSBOT" eval)" 2
+
+# ---- chat, pipe mode ------------------------------------------------------
+printf '我的快递到哪了\n\nwhere is my package\n转人工\n' >"$tmp/in1.txt"
+"$CSBOT" chat "$KB" <"$tmp/in1.txt" >"$tmp/out1.txt"
+check "pipe: one line per non-empty input line" eq "$(wc -l <"$tmp/out1.txt")" 3
+check "pipe: four tab-separated columns" \
+    eq "$(awk -F'\t' 'NF != 4' "$tmp/out1.txt" | wc -l)" 0
+check "pipe: Chinese order question -> order_tracking" \
+    eq "$(sed -n 1p "$tmp/out1.txt" | cut -f2)" order_tracking
+check "pipe: English order question -> order_tracking" \
+    eq "$(sed -n 2p "$tmp/out1.txt" | cut -f2)" order_tracking
+check "pipe: 转人工 hands off" eq "$(sed -n 3p "$tmp/out1.txt" | cut -f3)" handoff
+check "pipe: confidence is a number" \
+    has "$(sed -n 1p "$tmp/out1.txt" | cut -f4)" '^[01]\.[0-9]{2}$'
+
+printf 'hello \xff\xfe there\nhello\n:why\n:reset\nhello\n' >"$tmp/in2.txt"
+"$CSBOT" chat "$KB" <"$tmp/in2.txt" >"$tmp/out2.txt"
+check "pipe: commands give one line each" eq "$(wc -l <"$tmp/out2.txt")" 5
+l1=$(sed -n 1p "$tmp/out2.txt")
+check "pipe: invalid UTF-8 gives an error line" has "$l1" $'^error: .+\t-\terror\t0\\.00$'
+check "pipe: the line after the error still works" \
+    eq "$(sed -n 2p "$tmp/out2.txt" | cut -f2,3)" $'greeting\tanswer'
+check "pipe: :why explains the last turn" has "$(sed -n 3p "$tmp/out2.txt")" 'greeting'
+
+# ---- lint ----------------------------------------------------------------
+cat >"$tmp/syntax.json" <<'EOF'
+{
+  "csbot": 1,
+  "intents": [
+    {"id": "a", "examples": {"en": ["hi"]}, "responses": [{"en": "x"}],}
+  ]
+}
+EOF
+cat >"$tmp/type.json" <<'EOF'
+{
+  "csbot": 1,
+  "intents": [
+    {"id": "a", "examples": {"en": "hi there"}, "responses": [{"en": "x"}]}
+  ]
+}
+EOF
+cat >"$tmp/key.json" <<'EOF'
+{
+  "csbot": 1,
+  "intents": [
+    {"id": "a", "exmaples": {"en": ["hi"]}, "responses": [{"en": "x"}]}
+  ]
+}
+EOF
+cat >"$tmp/regex.json" <<'EOF'
+{
+  "csbot": 1,
+  "intents": [
+    {"id": "a", "examples": {"en": ["hi"]}, "responses": [{"en": "x"}]},
+    {"id": "b", "examples": {"en": ["bye"]}, "patterns": ["ok", "(unclosed"],
+     "responses": [{"en": "y"}]}
+  ]
+}
+EOF
+lint_case() { # FILE LINE JSON-PATH-REGEX
+    local f=$tmp/$1 out rc=0
+    out=$("$CSBOT" lint "$f" 2>&1) || rc=$?
+    check "lint $1 exits 1" eq "$rc" 1
+    check "lint $1 names file:line:col and the path" has "$out" "^$f:$2:[0-9]+: ?$3"
+}
+lint_case syntax.json 4 ''
+lint_case type.json 4 '\$\.intents\[0\]\.examples\.en:'
+lint_case key.json 4 '\$\.intents\[0\]\.exmaples:'
+lint_case regex.json 5 '\$\.intents\[1\]\.patterns\[1\]:'
+out=$("$CSBOT" lint "$KB")
+check "lint on the demo KB exits 0 with a summary" has "$(tail -n 1 <<<"$out")" '^[0-9]+ warnings?$'
+
+# ---- import --------------------------------------------------------------
+cat >"$tmp/train.tsv" <<'EOF'
+greet	hello there
+greet	你好
+greet	hi, anyone around?
+greet	在吗
+bye	goodbye
+bye	再见
+bye	see you later
+bye	拜拜
+refund	I want a refund
+refund	我要退款
+refund	give me my money back
+refund	退钱
+_oos	what is the weather like
+EOF
+printf 'line without a tab\n' >>"$tmp/train.tsv"
+rc=0
+"$CSBOT" import "$tmp/train.tsv" --name mini >"$tmp/mini.json" 2>"$tmp/import.err" || rc=$?
+check "import exits 0" eq "$rc" 0
+check "import reports the bad line with its number" has "$(cat "$tmp/import.err")" 'train.tsv:14:'
+check "import makes 3 intents in first-seen order" \
+    eq "$(sed -n 's/^[[:space:]]*"id":[[:space:]]*"\(.*\)",$/\1/p' "$tmp/mini.json" | tr '\n' ' ')" \
+    "greet bye refund "
+check "import skips _oos" eq "$(grep -c -e '_oos' -e weather "$tmp/mini.json" || true)" 0
+check "import guesses zh and en" has "$(tr -d '\n\t ' <"$tmp/mini.json")" \
+    '"zh":\["你好","在吗"\],"en":\["hellothere","hi,anyonearound\?"\]'
+check "import writes placeholder answers" grep -q '（请为“refund”填写答案）' "$tmp/mini.json"
+check "imported KB loads" eq "$(status "$CSBOT" lint "$tmp/mini.json")" 0
+
+# ---- eval ----------------------------------------------------------------
+cat >"$tmp/test.tsv" <<'EOF'
+greet	hello
+greet	你好呀
+bye	goodbye
+refund	我要退款
+refund	I want a refund please
+_oos	what is the weather like tomorrow
+_oos	how tall is mount everest
+EOF
+rc=0
+"$CSBOT" eval "$tmp/mini.json" "$tmp/test.tsv" --json >"$tmp/eval.json" || rc=$?
+check "eval --json exits 0" eq "$rc" 0
+for k in n_in_scope n_oos top1_accuracy in_scope_accuracy coverage oos_recall \
+    answered_precision macro_f1 load_ms us_per_query; do
+    check "eval --json has $k" has "$(jget "$k" "$tmp/eval.json")" '.'
+done
+for k in top1_accuracy in_scope_accuracy coverage oos_recall answered_precision macro_f1; do
+    check "eval --json $k in [0,1]" in01 "$(jget "$k" "$tmp/eval.json")"
+done
+check "eval counts in-scope rows" eq "$(jget n_in_scope "$tmp/eval.json")" 5
+check "eval counts oos rows" eq "$(jget n_oos "$tmp/eval.json")" 2
+check "eval: clear questions are mostly right" \
+    awk -v v="$(jget top1_accuracy "$tmp/eval.json")" 'BEGIN { exit !(v >= 0.6) }'
+check "eval --min-accuracy 1.01 exits 1" \
+    eq "$(status "$CSBOT" eval "$tmp/mini.json" "$tmp/test.tsv" --min-accuracy 1.01)" 1
+check "eval --min-accuracy 0 exits 0" \
+    eq "$(status "$CSBOT" eval "$tmp/mini.json" "$tmp/test.tsv" --min-accuracy 0)" 0
+out=$("$CSBOT" eval "$tmp/mini.json" "$tmp/test.tsv" --sweep --errors 2 --confusion)
+check "eval --sweep prints 19 thresholds and its rule" \
+    eq "$(grep -Ec '^ +0\.[0-9]5|^ +0\.[0-9]0' <<<"$out")/$(grep -c 'offline' <<<"$out")" "19/1"
+
+cat >"$tmp/dialogues.jsonl" <<'EOF'
+{"turns": [{"text": "hello", "intent": "greet"}, {"text": "I want a refund", "intent": "refund", "action": "answer"}]}
+{"turns": [{"text": "how tall is mount everest", "intent": null}, {"text": "goodbye", "intent": "bye"}, {"text": "weather?", "intent": "_oos"}]}
+EOF
+rc=0
+"$CSBOT" eval "$tmp/mini.json" "$tmp/dialogues.jsonl" --json >"$tmp/eval2.json" || rc=$?
+check "eval .jsonl exits 0" eq "$rc" 0
+check "eval .jsonl scores every turn" \
+    eq "$(jget n_in_scope "$tmp/eval2.json")/$(jget n_oos "$tmp/eval2.json")" "3/2"
+check "eval .jsonl reports action_accuracy" in01 "$(jget action_accuracy "$tmp/eval2.json")"
+
+# ---- calibrate -----------------------------------------------------------
+rc=0
+"$CSBOT" calibrate "$tmp/mini.json" "$tmp/test.tsv" --precision 0.5 \
+    --write "$tmp/calibrated.json" >"$tmp/cal.txt" || rc=$?
+check "calibrate exits 0" eq "$rc" 0
+check "calibrate writes thresholds" has "$(jget answer_threshold "$tmp/calibrated.json")" '^[01](\.[0-9]+)?$'
+check "calibrated KB loads" eq "$(status "$CSBOT" lint "$tmp/calibrated.json")" 0
+
+echo "$pass passed, $fail failed"
+[[ $fail -eq 0 ]]
