@@ -69,6 +69,7 @@ csbot_kb *csbot__kb_alloc(const csbot_kb_options *opts) {
     kb->set.context_turns = 3;
     kb->set.context_seconds = 600;
     kb->set.handoff_on_repeat = 1;
+    kb->set.handoff_on_request = 1;
     memcpy(kb->set.traditional, "s2t", 4);
     kb->max_message = opts && opts->max_message ? opts->max_message : 16384;
     kb->seed = opts && opts->seed ? opts->seed : 0x5eed;

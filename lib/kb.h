@@ -72,6 +72,7 @@ typedef struct csbot__settings {
     double answer, suggest, margin, pattern_conf, sentiment, handoff_below;
     unsigned max_misses, context_turns, context_seconds;
     int handoff_on_repeat;
+    int handoff_on_request; /* the request phrases hand off */
     char traditional[8];
 } csbot__settings;
 

@@ -308,7 +308,7 @@ static int load_settings(loader *L, const cJSON *v) {
         "answer_threshold", "suggest_threshold", "ambiguity_margin",
         "pattern_confidence", "max_misses", "context_turns",
         "context_seconds", "sentiment_threshold", "handoff_threshold",
-        "handoff_on_repeat", "traditional", NULL};
+        "handoff_on_repeat", "handoff_on_request", "traditional", NULL};
     csbot__settings *s = &L->kb->set;
     int rc = want(L, v, is_obj, "an object");
     if (!rc) rc = check_keys(L, v, keys);
@@ -327,6 +327,14 @@ static int load_settings(loader *L, const cJSON *v) {
         rc = want(L, r, is_bool, "true or false");
         if (!rc)
             s->handoff_on_repeat = cJSON_IsTrue(r);
+        path_pop(L, old);
+    }
+    const cJSON *q = member(v, "handoff_on_request");
+    if (!rc && q) {
+        size_t old = path_push_key(L, "handoff_on_request");
+        rc = want(L, q, is_bool, "true or false");
+        if (!rc)
+            s->handoff_on_request = cJSON_IsTrue(q);
         path_pop(L, old);
     }
     const cJSON *t = member(v, "traditional");
@@ -556,9 +564,10 @@ static int load_synonyms(loader *L, const cJSON *v) {
     return rc;
 }
 
-static int load_sentiment(loader *L, const cJSON *v) {
+/* "sentiment" and "handoff_phrases": extra phrases for a built-in list. */
+static int load_lexicon(loader *L, const cJSON *v, csbot__phrases *ph) {
     static const char *const keys[] = {"zh", "en", NULL};
-    size_t cap = L->kb->sentiment.n;
+    size_t cap = ph->n;
     int rc = want(L, v, is_obj, "an object with \"zh\" and \"en\" arrays");
     if (!rc)
         rc = check_keys(L, v, keys);
@@ -575,8 +584,8 @@ static int load_sentiment(loader *L, const cJSON *v) {
             if (!rc)
                 rc = str_ok(L, s->valuestring);
             if (!rc)
-                rc = add_phrase(L, &L->kb->sentiment, &cap, s->valuestring,
-                                s->valuestring, 1.0f);
+                rc = add_phrase(L, ph, &cap, s->valuestring, s->valuestring,
+                                1.0f);
             path_pop(L, o2);
         }
         path_pop(L, old);
@@ -1040,7 +1049,8 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
                     csbot_error *err) {
     static const char *const keys[] = {"csbot", "name", "settings", "shop",
                                        "messages", "synonyms", "sentiment",
-                                       "slots", "intents", "negatives", NULL};
+                                       "slots", "intents", "negatives",
+                                       "handoff_phrases", NULL};
     loader L;
     memset(&L, 0, sizeof L);
     L.kb = kb;
@@ -1132,11 +1142,18 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
         rc = csbot__sentiment_defaults(kb, &L.scr);
     if (!rc && (x = member(root, "sentiment"))) {
         size_t old = path_push_key(&L, "sentiment");
-        rc = load_sentiment(&L, x);
+        rc = load_lexicon(&L, x, &kb->sentiment);
         path_pop(&L, old);
     }
     if (!rc)
         rc = csbot__phrases_index(L.a, &kb->sentiment);
+    if (!rc && (x = member(root, "handoff_phrases"))) {
+        size_t old = path_push_key(&L, "handoff_phrases");
+        rc = load_lexicon(&L, x, &kb->request);
+        path_pop(&L, old);
+    }
+    if (!rc)
+        rc = csbot__phrases_index(L.a, &kb->request);
     if (!rc && (x = member(root, "synonyms"))) {
         size_t old = path_push_key(&L, "synonyms");
         rc = load_synonyms(&L, x);

@@ -107,8 +107,6 @@ int csbot__sentiment_defaults(csbot_kb *kb, csbot__scratch *s) {
     if (!rc)
         rc = add_static(kb, s, &kb->request, requests,
                         sizeof requests / sizeof requests[0]);
-    if (!rc)
-        rc = csbot__phrases_index(&kb->alloc, &kb->request);
     return rc;
 }
 

@@ -312,7 +312,8 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     csbot_lang lang = detect_lang(s);
     int li = lang_index(lang);
     float senti = csbot__sentiment_score(kb, &s->scr, text, len);
-    int explicit_req = csbot__phrases_score(&kb->request,
+    int explicit_req = set->handoff_on_request &&
+                       csbot__phrases_score(&kb->request,
                                             s->scr.norm0.data ? s->scr.norm0.data : "",
                                             s->scr.norm0.len, NULL) > 0;
     const csbot__scratch *sc = &s->scr;
