@@ -104,10 +104,12 @@ CSBOT_API void csbot_handoff_counters(const csbot_handoff *h, unsigned *turns,
     const csbot_session *s = h ? h->s : NULL;
     if (turns)
         *turns = s ? s->turn + (unsigned)(h->with_pending != 0) : 0;
+    /* like turns, the misses count the pending turn */
+    unsigned pend = s && h->with_pending && h->pending_miss ? 1u : 0u;
     if (misses_in_row)
-        *misses_in_row = s ? s->misses_row : 0;
+        *misses_in_row = s ? s->misses_row + pend : 0;
     if (misses_total)
-        *misses_total = s ? s->misses_total : 0;
+        *misses_total = s ? s->misses_total + pend : 0;
 }
 
 CSBOT_API size_t csbot_handoff_json(const csbot_handoff *h, char *buf,

@@ -31,7 +31,7 @@ static const lexentry lexicon[] = {
     {"忍无可忍", 1.2f}, {"烦死", 1.0f}, {"受不了", 0.8f}, {"废物", 1.0f},
     {"搞什么", 0.6f}, {"什么破", 0.8f}, {"12315", 1.0f}, {"消协", 1.0f},
     {"举报", 0.8f}, {"起诉", 1.0f}, {"曝光", 0.8f}, {"坑爹", 1.0f},
-    {"太坑", 1.0f}, {"妈的", 1.2f}, {"他妈", 1.2f}, {"tmd", 1.2f},
+    {"太坑", 1.0f}, {"妈的", 1.2f}, {"他妈", 1.2f}, {"妈妈的", 0.0f}, {"他妈妈", 0.0f}, {"tmd", 1.2f},
     {"去死", 1.2f}, {"混蛋", 1.2f}, {"不要脸", 1.2f}, {"什么态度", 1.0f},
     {"态度差", 1.0f}, {"态度太差", 1.0f}, {"再也不买", 1.0f}, {"后悔", 0.5f},
     {"生气", 0.8f}, {"愤怒", 1.0f}, {"火大", 1.0f}, {"离谱", 0.8f},
@@ -56,19 +56,26 @@ static const lexentry lexicon[] = {
     {"unbelievable", 0.6f}, {"so slow", 0.4f},
 };
 
-/* Unambiguous requests for a person. "人工智能" (AI) masks "人工". */
+/* Ways of asking for a person. Weight 2: a request in itself ("转人工",
+ * "talk to a human"), which hands off whatever else the message says.
+ * Weight 1: a noun phrase ("人工客服", "human agent") that usually is a
+ * request but can be the subject of a question ("人工客服几点上班"), so it
+ * hands off unless an intent other than a handoff intent is clearly meant.
+ * Weight 0 masks: "人工智能" (AI) contains "人工". */
 static const lexentry requests[] = {
-    {"转人工", 1}, {"人工客服", 1}, {"人工服务", 1}, {"真人客服", 1},
-    {"找人工", 1}, {"要人工", 1}, {"接人工", 1}, {"转接人工", 1},
-    {"人工坐席", 1}, {"人工智能", 0}, {"人工智能客服", 0},
+    {"转人工", 2}, {"找人工", 2}, {"要人工", 2}, {"接人工", 2},
+    {"转接人工", 2}, {"转个人工", 2}, {"叫人工", 2}, {"换人工", 2},
+    {"人工客服", 1}, {"人工服务", 1}, {"真人客服", 1}, {"人工坐席", 1},
+    {"人工智能", 0}, {"人工智能客服", 0},
+    {"talk to a human", 2}, {"speak to a human", 2}, {"talk with a human", 2},
+    {"speak with a human", 2}, {"talk to a person", 2},
+    {"speak to a person", 2}, {"talk to a real person", 2},
+    {"speak to a real person", 2}, {"talk to someone", 2},
+    {"speak to someone", 2}, {"connect me to an agent", 2},
+    {"human please", 2}, {"agent please", 2},
     {"human agent", 1}, {"live agent", 1}, {"live person", 1},
-    {"talk to a human", 1}, {"speak to a human", 1}, {"talk with a human", 1},
-    {"speak with a human", 1}, {"talk to a person", 1},
-    {"speak to a person", 1}, {"talk to a real person", 1},
-    {"speak to a real person", 1}, {"talk to someone", 1},
-    {"speak to someone", 1}, {"customer service representative", 1},
-    {"a representative", 1}, {"human please", 1}, {"agent please", 1},
-    {"real agent", 1}, {"connect me to an agent", 1},
+    {"customer service representative", 1}, {"a representative", 1},
+    {"real agent", 1},
 };
 
 static int add_static(csbot_kb *kb, csbot__scratch *s, csbot__phrases *ph,

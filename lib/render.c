@@ -1,7 +1,7 @@
 /*
  * render.c - answers: choosing the response variant for the customer's
  * profile (a variant whose "when" conditions all hold beats one with fewer
- * conditions; equal ones take turns) and filling its template: {slot} from
+ * conditions; equal ones take turns, remembered in the transcript) and filling its template: {slot} from
  * the slots of this message or earlier ones, {profile.key} from the
  * profile, {name|default} when the value is missing. Shop variables were
  * filled in when the knowledge base loaded.
@@ -48,10 +48,24 @@ int csbot__render(csbot_session *s, const char *tmpl, csbot__buf *out) {
     return CSBOT_OK;
 }
 
+/* 1 + the variant intent `id` showed most recently in the transcript, 0 if
+ * it shows none. */
+static unsigned last_variant(const csbot_session *s, const char *id) {
+    for (size_t i = csbot__session_turn_count(s, 0); i-- > 0;) {
+        const csbot__turn *t = csbot__session_turn(s, i, 0);
+        if (t->variant && t->intent.len && strcmp(t->intent.data, id) == 0)
+            return t->variant;
+    }
+    return 0;
+}
+
 const csbot__response *csbot__pick_response(const csbot_session *s,
-                                            const csbot__intent *it) {
-    size_t best = 0, nbest = 0;
+                                            const csbot__intent *it,
+                                            unsigned *variant) {
+    size_t best = 0, nbest = 0, pick = 0;
     int found = 0;
+    if (variant)
+        *variant = 0;
     for (size_t pass = 0; pass < 2; pass++) {
         size_t k = 0;
         for (size_t i = 0; i < it->nresponses; i++) {
@@ -76,12 +90,19 @@ const csbot__response *csbot__pick_response(const csbot_session *s,
                 if (r->nwhen == best)
                     nbest++;
             } else if (r->nwhen == best) {
-                if (k++ == s->turn % nbest)
+                if (k++ == pick) {
+                    if (variant)
+                        *variant = (unsigned)pick + 1;
                     return r;
+                }
             }
         }
         if (!found)
             return NULL;
+        /* the next variant after the one shown last; the first time, one
+         * chosen by the turn number */
+        unsigned last = nbest > 1 ? last_variant(s, it->id) : 0;
+        pick = last ? last % nbest : s->turn % nbest;
     }
     return NULL;
 }

@@ -100,7 +100,9 @@ static int is_followup(const csbot_session *s, int ctx) {
     const char *t = s->scr.norm0.data ? s->scr.norm0.data : "";
     while (*t == ' ')
         t++;
-    if (s->scr.known == 0)
+    /* known features, not known word/character pairs: in "那M码呢" only
+     * single characters are known, and the documented follow-ups must work */
+    if (s->scr.nids == 0)
         return 0;
     for (const char *const *m = markers; *m; m++)
         if (strncmp(t, *m, strlen(*m)) == 0)
@@ -142,26 +144,32 @@ static float repeat_overlap(const csbot_session *s) {
     return (float)inter / (float)(n + s->nfprint - inter);
 }
 
+/* Slots are matched on the NFKC form of the message, so that full-width
+ * digits and letters typed with a Chinese input method ("２０２４…") match
+ * patterns such as [0-9], and the values come out half-width. */
 static int extract_slots(csbot_session *s, const char *text, size_t len) {
     const csbot_kb *kb = s->kb;
     s->nnew = 0;
+    if (!kb->nslots)
+        return CSBOT_OK;
+    csbot__buf_clear(&s->tmp);
+    int rc = csbot__utf8_nfkc(&s->alloc, &s->scr.nb, text, len, &s->tmp);
+    if (rc)
+        return rc;
+    const char *t = s->tmp.data ? s->tmp.data : "";
+    size_t tlen = s->tmp.len;
     for (size_t i = 0; i < kb->nslots; i++) {
         const csbot__slot *sl = &kb->slots[i];
         size_t so, eo;
         int lim;
-        int m = csbot__regex_match(sl->re, kb->rectx, s->scr.rm, text, len, 0,
+        int m = csbot__regex_match(sl->re, kb->rectx, s->scr.rm, t, tlen, 0,
                                    &so, &eo, &lim);
         if (m < 0)
             return m;
         if (m == 0 || eo <= so)
             continue;
-        csbot__buf_clear(&s->tmp);
-        int rc = csbot__utf8_nfkc(&s->alloc, &s->scr.nb, text + so, eo - so,
-                                  &s->tmp);
-        if (!rc)
-            rc = csbot__pair_set(&s->alloc, &s->newslots, &s->nnew, &s->newcap,
-                                 sl->name, strlen(sl->name), s->tmp.data,
-                                 s->tmp.len);
+        rc = csbot__pair_set(&s->alloc, &s->newslots, &s->nnew, &s->newcap,
+                             sl->name, strlen(sl->name), t + so, eo - so);
         if (rc)
             return rc;
     }
@@ -188,7 +196,8 @@ static int add_suggestions(csbot_session *s, int li) {
 /* Fill the pending transcript entry for this turn. */
 static int record_turn(csbot_session *s, csbot__turn *t, const char *text,
                        size_t len, const char *intent, csbot_action action,
-                       csbot_handoff_reason reason, float conf, int64_t now) {
+                       csbot_handoff_reason reason, float conf, int64_t now,
+                       unsigned variant) {
     const csbot__alloc *a = &s->alloc;
     csbot__buf_clear(&t->user);
     csbot__buf_clear(&t->bot);
@@ -213,16 +222,18 @@ static int record_turn(csbot_session *s, csbot__turn *t, const char *text,
     t->time_ms = now;
     t->turn = s->turn + 1;
     t->rating = 0;
+    t->variant = variant;
     return rc;
 }
 
 static int call_handoff(csbot_session *s, csbot_handoff_reason reason,
                         const char *text, const char *intent, float conf,
-                        csbot_lang lang, float senti) {
+                        csbot_lang lang, float senti, int miss) {
     if (!s->opt.handoff)
         return CSBOT_OK;
     struct csbot_handoff h;
     h.s = s;
+    h.pending_miss = miss;
     h.reason = reason;
     h.text = text;
     h.intent = intent;
@@ -237,6 +248,22 @@ static int call_handoff(csbot_session *s, csbot_handoff_reason reason,
         return CSBOT_ECALLBACK;
     }
     return CSBOT_OK;
+}
+
+/* Count a reply in the messages-by-hour and reply-time figures. */
+static void count_time(csbot_session *s, int64_t now, int64_t t0) {
+    csbot__local_stats *ls = &s->ls;
+    if (s->stats) {
+        int64_t local = now / 1000 + (int64_t)csbot__stats_offset(s->stats) * 60;
+        ls->hour[((local / 3600) % 24 + 24) % 24]++;
+    }
+    int64_t ns = mono_ns() - t0;
+    int64_t us = ns / 1000;
+    unsigned b = 0;
+    while (b + 1 < CSBOT__LAT_BUCKETS && us >= ((int64_t)1 << b))
+        b++;
+    ls->lat[b]++;
+    ls->lat_ns_total += (uint64_t)ns;
 }
 
 /* Move to the hub's newest knowledge base, if it changed. */
@@ -288,7 +315,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
                                                lang_index(lang)), &s->out);
         if (!rc)
             rc = record_turn(s, pt, text, len, NULL, CSBOT_ACTION_SILENT,
-                             CSBOT_HANDOFF_NONE, 0, now);
+                             CSBOT_HANDOFF_NONE, 0, now, 0);
         if (rc)
             return rc;
         s->turn++;
@@ -302,6 +329,10 @@ static int turn(csbot_session *s, const char *text, size_t len) {
         s->last.decided = -1;
         s->ls.replies++;
         s->ls.by_action[CSBOT_ACTION_SILENT]++;
+        count_time(s, now, t0); /* a customer message like any other */
+        if (s->stats && (++s->ls.since_flush >= 256 ||
+                         now - s->ls.last_flush_ms >= 1000))
+            csbot__stats_flush(s);
         return CSBOT_OK;
     }
 
@@ -312,15 +343,20 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     csbot_lang lang = detect_lang(s);
     int li = lang_index(lang);
     float senti = csbot__sentiment_score(kb, &s->scr, text, len);
-    int explicit_req = set->handoff_on_request &&
-                       csbot__phrases_score(&kb->request,
-                                            s->scr.norm0.data ? s->scr.norm0.data : "",
-                                            s->scr.norm0.len, NULL) > 0;
+    float req = set->handoff_on_request
+                    ? csbot__phrases_score(&kb->request,
+                                           s->scr.norm0.data ? s->scr.norm0.data : "",
+                                           s->scr.norm0.len, NULL)
+                    : 0.0f;
     const csbot__scratch *sc = &s->scr;
     float conf0 = sc->ncand ? sc->cand[0].conf : 0.0f;
     float conf1 = sc->ncand > 1 ? sc->cand[1].conf : 0.0f;
     int top = sc->ncand ? (int)sc->cand[0].intent : -1;
     int clear = top >= 0 && conf0 >= set->answer && conf0 - conf1 >= set->margin;
+    /* a request phrase hands off, unless it is only a noun phrase (weight 1)
+     * in a question clearly about something else ("人工客服几点上班") */
+    int explicit_req = req >= 2.0f ||
+                       (req > 0.0f && !(clear && !kb->intents[top].handoff));
 
     int ctx = -1, pend = -1;
     if (s->ctx_intent.len && s->turn - s->ctx_turn < set->context_turns &&
@@ -330,6 +366,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
         pend = csbot__intent_find(kb, s->pend_intent.data, s->pend_intent.len);
 
     int decided = -1;
+    unsigned variant = 0; /* response variant shown, for rotation */
     float conf = conf0;
     csbot_action action;
     csbot_handoff_reason reason = CSBOT_HANDOFF_NONE;
@@ -338,7 +375,9 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     if (explicit_req) {
         action = CSBOT_ACTION_HANDOFF;
         reason = CSBOT_HANDOFF_EXPLICIT_REQUEST;
-        if (top >= 0 && kb->intents[top].handoff)
+        /* in the words of a handoff intent only if it is clearly the one
+         * meant, not a weak guess such as a complaint */
+        if (clear && kb->intents[top].handoff)
             decided = top;
         why = "the customer asked for a person";
     } else if (senti >= set->sentiment) {
@@ -402,7 +441,8 @@ static int turn(csbot_session *s, const char *text, size_t len) {
                 why = "the intent needs a detail the bot does not have yet";
             } else {
                 action = CSBOT_ACTION_ANSWER;
-                const csbot__response *resp = csbot__pick_response(s, it);
+                const csbot__response *resp =
+                    csbot__pick_response(s, it, &variant);
                 if (resp)
                     rc = csbot__render(s, csbot__text3_get(&resp->text, li),
                                        &s->out);
@@ -437,7 +477,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
         /* an intent that always hands off says so in its own words */
         const csbot__response *resp =
             decided >= 0 && kb->intents[decided].handoff
-                ? csbot__pick_response(s, &kb->intents[decided])
+                ? csbot__pick_response(s, &kb->intents[decided], &variant)
                 : NULL;
         const char *t = resp ? csbot__text3_get(&resp->text, li) : NULL;
         if (!t || !*t)
@@ -450,13 +490,13 @@ static int turn(csbot_session *s, const char *text, size_t len) {
         return rc;
 
     const char *intent_id = decided >= 0 ? kb->intents[decided].id : NULL;
-    if (reason == CSBOT_HANDOFF_EXPLICIT_REQUEST && !intent_id && top >= 0 &&
-        kb->intents[top].handoff)
-        intent_id = kb->intents[top].id;
-    if ((rc = record_turn(s, pt, text, len, intent_id, action, reason, conf, now)))
+    int miss = decided < 0 && reason != CSBOT_HANDOFF_EXPLICIT_REQUEST &&
+               reason != CSBOT_HANDOFF_SENTIMENT;
+    if ((rc = record_turn(s, pt, text, len, intent_id, action, reason, conf, now,
+                          variant)))
         return rc;
     if (action == CSBOT_ACTION_HANDOFF &&
-        (rc = call_handoff(s, reason, text, intent_id, conf, lang, senti)))
+        (rc = call_handoff(s, reason, text, intent_id, conf, lang, senti, miss)))
         return rc;
 
     /* ---- commit ---- */
@@ -485,8 +525,6 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     csbot__buf_clear(&s->last_answer);
     if (action == CSBOT_ACTION_ANSWER)
         (void)csbot__buf_puts(&s->alloc, &s->last_answer, intent_id);
-    int miss = decided < 0 && reason != CSBOT_HANDOFF_EXPLICIT_REQUEST &&
-               reason != CSBOT_HANDOFF_SENTIMENT;
     if (miss) {
         s->misses_row++;
         s->misses_total++;
@@ -541,16 +579,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     ls->by_reason[reason]++;
     if (decided >= 0 && ls->nhit < sizeof ls->hit / sizeof ls->hit[0])
         ls->hit[ls->nhit++] = (uint32_t)decided;
-    if (s->stats) {
-        int64_t local = now / 1000 + (int64_t)csbot__stats_offset(s->stats) * 60;
-        ls->hour[((local / 3600) % 24 + 24) % 24]++;
-    }
-    int64_t us = (mono_ns() - t0) / 1000;
-    unsigned b = 0;
-    while (b + 1 < CSBOT__LAT_BUCKETS && us >= ((int64_t)1 << b))
-        b++;
-    ls->lat[b]++;
-    ls->lat_ns_total += (uint64_t)(mono_ns() - t0);
+    count_time(s, now, t0);
     if (miss && (action == CSBOT_ACTION_FALLBACK ||
                  reason == CSBOT_HANDOFF_LOW_CONFIDENCE ||
                  reason == CSBOT_HANDOFF_REPEATED_MISS))

@@ -25,6 +25,7 @@ typedef struct csbot__turn {
     int64_t time_ms;
     unsigned turn;
     int rating; /* 0 = none */
+    unsigned variant; /* 1 + the response variant shown, 0 = none (not saved) */
 } csbot__turn;
 
 typedef struct csbot__pair {
@@ -60,6 +61,7 @@ struct csbot_handoff {
     csbot_lang lang;
     double sentiment;
     int with_pending; /* the pending turn counts as part of the transcript */
+    int pending_miss; /* ... and it is a turn the bot did not understand */
 };
 
 struct csbot_reply {
@@ -149,9 +151,13 @@ void csbot__session_commit_turn(csbot_session *s);
 
 /* render.c: fill {slot}, {profile.x} templates into out. */
 int csbot__render(csbot_session *s, const char *tmpl, csbot__buf *out);
-/* Choose the response of intent i for the profile; NULL if none. */
+/* Choose the response of intent i for the profile; NULL if none. Equal
+ * variants take turns: the one after the variant this intent showed last in
+ * the transcript. *variant receives 1 + the chosen variant's rank among the
+ * equal ones (for the transcript), 0 when none. */
 const csbot__response *csbot__pick_response(const csbot_session *s,
-                                            const csbot__intent *it);
+                                            const csbot__intent *it,
+                                            unsigned *variant);
 
 /* stats.c */
 void csbot__stats_flush(csbot_session *s);
