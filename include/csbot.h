@@ -526,7 +526,8 @@ CSBOT_API const csbot_kb *csbot_session_kb(const csbot_session *s);
 
 /* Reply accessors. All strings are borrowed until the session's next call. */
 
-/** @brief The text to show the customer ("" in human mode). */
+/** @brief The text to show the customer (in human mode, the knowledge
+ * base's human_mode message, which may be empty). */
 CSBOT_API const char *csbot_reply_text(const csbot_reply *r);
 /** @brief The intent the bot committed to, or NULL. */
 CSBOT_API const char *csbot_reply_intent(const csbot_reply *r);

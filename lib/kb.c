@@ -280,12 +280,11 @@ CSBOT_API size_t csbot_kb_example_count(const csbot_kb *kb) {
 
 CSBOT_API void csbot_kb_thresholds(const csbot_kb *kb, double *answer,
                                    double *suggest, double *margin) {
-    if (!kb)
-        return;
+    /* a NULL kb gives zeros rather than leaving the outputs unset */
     if (answer)
-        *answer = kb->set.answer;
+        *answer = kb ? kb->set.answer : 0.0;
     if (suggest)
-        *suggest = kb->set.suggest;
+        *suggest = kb ? kb->set.suggest : 0.0;
     if (margin)
-        *margin = kb->set.margin;
+        *margin = kb ? kb->set.margin : 0.0;
 }

@@ -31,11 +31,63 @@ typedef struct loader {
 
 /* ---- JSON path tracking ---- */
 
+/* A key of letters, digits, '_' and '-' is written ".key"; any other key
+ * (a slot named "order.id", a shop variable in Chinese) as ["key"] with '"'
+ * and '\\' escaped, so that the path stays unambiguous and locate() finds
+ * the value. */
+static int plain_key(const char *key) {
+    if (!*key)
+        return 0;
+    for (; *key; key++)
+        if (!((*key >= 'a' && *key <= 'z') || (*key >= 'A' && *key <= 'Z') ||
+              (*key >= '0' && *key <= '9') || *key == '_' || *key == '-'))
+            return 0;
+    return 1;
+}
+
+static void path_putc(loader *L, char c) {
+    if (L->plen + 1 < sizeof L->path) {
+        L->path[L->plen++] = c;
+        L->path[L->plen] = '\0';
+    }
+}
+
 static size_t path_push_key(loader *L, const char *key) {
     size_t old = L->plen;
-    int n = snprintf(L->path + L->plen, sizeof L->path - L->plen, ".%s", key);
-    if (n > 0)
-        L->plen = CSBOT_MIN(L->plen + (size_t)n, sizeof L->path - 1);
+    if (plain_key(key)) {
+        path_putc(L, '.');
+        for (; *key; key++)
+            path_putc(L, *key);
+        return old;
+    }
+    path_putc(L, '[');
+    path_putc(L, '"');
+    for (; *key; key++) {
+        if (*key == '"' || *key == '\\')
+            path_putc(L, '\\');
+        path_putc(L, *key);
+    }
+    path_putc(L, '"');
+    path_putc(L, ']');
+    return old;
+}
+
+/* A key as written in the JSON text (escapes not decoded). */
+static size_t path_push_raw(loader *L, const char *k, size_t n) {
+    size_t old = L->plen;
+    int plain = n > 0;
+    for (size_t i = 0; i < n; i++)
+        plain &= (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') ||
+                 (k[i] >= '0' && k[i] <= '9') || k[i] == '_' || k[i] == '-';
+    path_putc(L, plain ? '.' : '[');
+    if (!plain)
+        path_putc(L, '"');
+    for (size_t i = 0; i < n; i++)
+        path_putc(L, k[i]);
+    if (!plain) {
+        path_putc(L, '"');
+        path_putc(L, ']');
+    }
     return old;
 }
 
@@ -96,17 +148,36 @@ static size_t skip_value(const char *s, size_t n, size_t i) {
     return i;
 }
 
-/* Offset of the value at path ("$.a[2].b"), or of the nearest ancestor. */
+/* Where the JSON starts: after a UTF-8 byte order mark, which cJSON skips
+ * too (editors on Windows write one). */
+static size_t skip_bom(const char *s, size_t n) {
+    return n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+/* Offset of the value at path ("$.a[2].b", "$.slots[\"a.b\"]"), or of the
+ * nearest ancestor. */
 static size_t locate(const char *s, size_t n, const char *path) {
-    size_t i = skip_ws(s, n, 0);
+    size_t i = skip_ws(s, n, skip_bom(s, n));
     const char *p = path + (path[0] == '$');
     while (*p && i < n) {
-        if (*p == '.') {
-            p++;
-            const char *k = p;
-            while (*p && *p != '.' && *p != '[')
-                p++;
+        if (*p == '.' || (p[0] == '[' && p[1] == '"')) {
+            const char *k;
+            if (*p == '.') {
+                k = ++p;
+                while (*p && *p != '.' && *p != '[')
+                    p++;
+            } else {
+                /* ["key"]: the key as written in JSON, up to the '"' that
+                 * is not escaped */
+                k = p += 2;
+                while (*p && *p != '"')
+                    p += (p[0] == '\\' && p[1]) ? 2 : 1;
+                if (p[0] != '"' || p[1] != ']')
+                    return i; /* cut short: the path was too long */
+            }
             size_t klen = (size_t)(p - k);
+            if (*p == '"')
+                p += 2;
             if (s[i] != '{')
                 return i;
             size_t j = skip_ws(s, n, i + 1);
@@ -190,6 +261,211 @@ static void warn(loader *L, const char *fmt, ...) {
     csbot__error_locate(&w, L->json, L->len, locate(L->json, L->len, L->path));
     w.code = CSBOT_OK;
     L->kb->warn(&w, L->kb->warn_ud);
+}
+
+/* ---- syntax errors ---- */
+
+/* cJSON's parse end points at the byte where parsing failed, except for an
+ * object key that is not a string ({csbot: 1}, {'a': 1}, {"a": 1,,}): there
+ * it points one byte past the key's first byte. Recognise that case (the
+ * byte before the parse end is where a key must start: after '{', or after
+ * a ',' inside an object) and move back onto the key. */
+static size_t syntax_error_offset(const char *s, size_t n, size_t off) {
+    if (off == 0 || off > n)
+        return off;
+    size_t p = off - 1;
+    if (s[p] == '"' || s[p] == ' ' || s[p] == '\t' || s[p] == '\n' ||
+        s[p] == '\r')
+        return off;
+    size_t q = p;
+    while (q > 0 && (s[q - 1] == ' ' || s[q - 1] == '\t' || s[q - 1] == '\n' ||
+                     s[q - 1] == '\r'))
+        q--;
+    if (q == 0)
+        return off;
+    if (s[q - 1] == '{') /* a key, unless the object was empty */
+        return s[p] == '}' ? off : p;
+    if (s[q - 1] != ',')
+        return off;
+    /* the container that the ',' is in */
+    char open[1100];
+    size_t depth = 0;
+    for (size_t i = 0; i + 1 < q; i++) {
+        if (s[i] == '"') {
+            i = skip_string(s, n, i) - 1;
+        } else if (s[i] == '{' || s[i] == '[') {
+            if (depth == sizeof open)
+                return off;
+            open[depth++] = s[i];
+        } else if ((s[i] == '}' || s[i] == ']') && depth) {
+            depth--;
+        }
+    }
+    return depth && open[depth - 1] == '{' ? p : off;
+}
+
+/* ---- NUL escapes ---- */
+
+/* cJSON decodes "\u0000" into a NUL byte, which silently cuts a C string
+ * short: an id "ok\u0000junk" would load as "ok". Texts may not contain NUL
+ * (messages may not either), so the (valid) JSON text is searched for such
+ * an escape and the string's path reported. */
+static int string_has_nul(const char *s, size_t n, size_t i, size_t *end) {
+    int nul = 0;
+    for (i++; i < n && s[i] != '"'; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (n - i > 5 && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
+            nul = 1;
+        i++;
+    }
+    *end = i < n ? i + 1 : n;
+    return nul;
+}
+
+/* The offset after the value at json[i]. Sets *found, with L->path naming
+ * the string, at the first string (value or key) with a NUL escape. The
+ * recursion is as deep as the document, which cJSON has limited. */
+static size_t find_nul(loader *L, size_t i, int *found) {
+    const char *s = L->json;
+    size_t n = L->len, e;
+    i = skip_ws(s, n, i);
+    if (i >= n)
+        return n;
+    if (s[i] == '"') {
+        *found = string_has_nul(s, n, i, &e);
+        return e;
+    }
+    if (s[i] != '{' && s[i] != '[')
+        return skip_value(s, n, i);
+    int obj = s[i] == '{';
+    size_t k = 0;
+    i = skip_ws(s, n, i + 1);
+    while (i < n && s[i] != '}' && s[i] != ']') {
+        size_t old;
+        if (obj) {
+            *found = string_has_nul(s, n, i, &e);
+            old = path_push_raw(L, s + i + 1, e - i - 2);
+            if (*found)
+                return i;
+            i = skip_ws(s, n, e) + 1; /* past the ':' */
+        } else {
+            old = path_push_idx(L, k++);
+        }
+        i = find_nul(L, i, found);
+        if (*found)
+            return i;
+        path_pop(L, old);
+        i = skip_ws(s, n, i);
+        if (i < n && s[i] == ',')
+            i = skip_ws(s, n, i + 1);
+    }
+    return i < n ? i + 1 : n;
+}
+
+static int check_nul_escapes(loader *L) {
+    int found = 0;
+    for (size_t i = 0; i + 6 <= L->len && !found; i++)
+        found = L->json[i] == '\\' && memcmp(L->json + i + 1, "u0000", 5) == 0;
+    if (!found)
+        return CSBOT_OK; /* the common case: no need to walk the text */
+    found = 0;
+    find_nul(L, skip_bom(L->json, L->len), &found);
+    if (!found) {
+        path_pop(L, 1);
+        return CSBOT_OK;
+    }
+    int rc = fail(L, CSBOT_EUTF8, "a NUL character (\\u0000) in a string");
+    path_pop(L, 1);
+    return rc;
+}
+
+/* ---- duplicate keys ---- */
+
+/* cJSON keeps both members of {"intents": [...], "intents": [...]} and the
+ * loader reads the first, so the second would be dropped without a word:
+ * the keys of every object must be unique. */
+
+/* Offset of the value of the nth member named key (as written in the text)
+ * of the object at s[i]; i when there is none. */
+static size_t nth_member(const char *s, size_t n, size_t i, const char *key,
+                         int nth) {
+    if (i >= n || s[i] != '{')
+        return i;
+    size_t klen = strlen(key);
+    size_t j = skip_ws(s, n, i + 1);
+    while (j < n && s[j] == '"') {
+        size_t ke = skip_string(s, n, j);
+        size_t v = skip_ws(s, n, skip_ws(s, n, ke) + 1);
+        if (ke - j - 2 == klen && memcmp(s + j + 1, key, klen) == 0 &&
+            --nth == 0)
+            return v;
+        j = skip_ws(s, n, skip_value(s, n, v));
+        if (j < n && s[j] == ',')
+            j = skip_ws(s, n, j + 1);
+    }
+    return i;
+}
+
+static int dup_key(loader *L, const char *key) {
+    size_t obj = locate(L->json, L->len, L->path);
+    size_t old = path_push_key(L, key);
+    if (L->err) {
+        csbot__error_set(L->err, CSBOT_ESCHEMA, L->path,
+                         "duplicate key \"%s\"", key);
+        csbot__error_locate(L->err, L->json, L->len,
+                            nth_member(L->json, L->len, obj, key, 2));
+    }
+    path_pop(L, old);
+    return CSBOT_ESCHEMA;
+}
+
+/* Is the key of member c also the key of a member before it? Objects of
+ * more than 32 members use a hash set (*seen, reused) instead of comparing
+ * every pair. */
+static int seen_before(loader *L, const cJSON *obj, const cJSON *c, size_t k,
+                       size_t nmembers, csbot__dict *seen, int *rc) {
+    if (nmembers <= 32) {
+        for (const cJSON *d = obj->child; d != c; d = d->next)
+            if (strcmp(d->string, c->string) == 0)
+                return 1;
+        return 0;
+    }
+    uint32_t first;
+    uint64_t h = csbot__hash(c->string, strlen(c->string), 41);
+    if (csbot__dict_get(seen, h, &first)) {
+        const cJSON *d = obj->child;
+        for (uint32_t i = 0; i < first; i++)
+            d = d->next;
+        if (strcmp(d->string, c->string) == 0)
+            return 1; /* else a 64-bit hash collision: not a duplicate */
+        return 0;
+    }
+    *rc = csbot__dict_put(L->a, seen, h, (uint32_t)k, NULL);
+    return 0;
+}
+
+static int check_dup_keys(loader *L, const cJSON *v) {
+    int rc = CSBOT_OK, obj = cJSON_IsObject(v);
+    size_t n = 0, k = 0;
+    for (const cJSON *c = v->child; c; c = c->next)
+        n++;
+    csbot__dict seen;
+    memset(&seen, 0, sizeof seen);
+    if (obj && n > 32)
+        rc = csbot__dict_init(L->a, &seen, n);
+    for (const cJSON *c = v->child; c && !rc; c = c->next, k++) {
+        if (obj && seen_before(L, v, c, k, n, &seen, &rc))
+            rc = dup_key(L, c->string);
+        if (!rc && c->child) {
+            size_t old = obj ? path_push_key(L, c->string)
+                             : path_push_idx(L, k);
+            rc = check_dup_keys(L, c);
+            path_pop(L, old);
+        }
+    }
+    csbot__dict_free(L->a, &seen);
+    return rc;
 }
 
 /* ---- typed getters ---- */
@@ -400,7 +676,13 @@ static int fill_template(loader *L, const cJSON *shop, const char *in,
             if (v && is_str(v)) {
                 rc = csbot__buf_puts(L->a, &b, v->valuestring);
             } else if (v && is_num(v)) {
-                rc = csbot__buf_printf(L->a, &b, "%g", v->valuedouble);
+                /* whole numbers in full (a phone number 4008201234, not
+                 * 4.0082e+09); others with up to 15 significant digits */
+                double d = v->valuedouble;
+                if (d == floor(d) && fabs(d) < 9007199254740992.0)
+                    rc = csbot__buf_printf(L->a, &b, "%.0f", d);
+                else
+                    rc = csbot__buf_printf(L->a, &b, "%.15g", d);
             } else if (bar) {
                 rc = csbot__buf_append(L->a, &b, bar + 1, (size_t)(c - bar - 1));
             } else {
@@ -1075,14 +1357,32 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
         if (err) {
             size_t off = end ? (size_t)(end - json) : 0;
             csbot__error_set(err, CSBOT_EJSON, "", "JSON syntax error");
+            off = syntax_error_offset(json, len, off);
             csbot__error_locate(err, json, len, off);
         }
         return CSBOT_EJSON;
     }
-    int rc = csbot__scratch_init(kb, &L.scr);
+    /* cJSON stops after the first value: anything but white space after it
+     * (a second object, a stray brace) is an error, not silently dropped */
+    size_t tail = skip_ws(json, len, end ? (size_t)(end - json) : len);
+    if (tail < len) {
+        cJSON_Delete(root);
+        if (err) {
+            csbot__error_set(err, CSBOT_EJSON, "",
+                             "JSON syntax error: text after the end of the "
+                             "document");
+            csbot__error_locate(err, json, len, tail);
+        }
+        return CSBOT_EJSON;
+    }
+    int rc = check_nul_escapes(&L);
+    if (!rc)
+        rc = csbot__scratch_init(kb, &L.scr);
     if (!rc) {
         rc = want(&L, root, is_obj, "an object at the top level");
     }
+    if (!rc)
+        rc = check_dup_keys(&L, root);
     if (!rc)
         rc = check_keys(&L, root, keys);
     const cJSON *ver = rc ? NULL : member(root, "csbot");

@@ -77,6 +77,12 @@ int csbot__regex_compile(const csbot__alloc *a, const csbot__rectx *c,
         (PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
         PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_NEVER_BACKSLASH_C,
         &ec, &off, c->comp);
+    if (!code && ec == PCRE2_ERROR_HEAP_FAILED) {
+        /* out of memory is not a fault of the pattern */
+        snprintf(msg, msgsize, "out of memory");
+        *erroff = 0;
+        return CSBOT_ENOMEM;
+    }
     if (!code) {
         PCRE2_UCHAR buf[200];
         pcre2_get_error_message(ec, buf, sizeof buf);

@@ -44,24 +44,6 @@ static void set_err(csbot_session *s, const char *fmt, ...) {
     (void)csbot__buf_puts(&s->alloc, &s->err, tmp);
 }
 
-static int is_blank(const char *t, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)t[i];
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-            c == '\v')
-            i++;
-        else if (c == 0xC2 && i + 1 < n && (unsigned char)t[i + 1] == 0xA0)
-            i += 2;
-        else if (c == 0xE3 && i + 2 < n && (unsigned char)t[i + 1] == 0x80 &&
-                 (unsigned char)t[i + 2] == 0x80)
-            i += 3;
-        else
-            return 0;
-    }
-    return 1;
-}
-
 static int64_t mono_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -224,6 +206,46 @@ static int record_turn(csbot_session *s, csbot__turn *t, const char *text,
     t->rating = 0;
     t->variant = variant;
     return rc;
+}
+
+/* Grow, without changing what they hold, every buffer the commit of a turn
+ * writes: the slot table and the slots' buffers, and the context strings. */
+static int prepare_commit(csbot_session *s, const char *intent_id) {
+    const csbot__alloc *a = &s->alloc;
+    size_t need = s->nslots;
+    for (size_t i = 0; i < s->nnew; i++)
+        if (!csbot__pair_get(s->slots, s->nslots, s->newslots[i].key.data,
+                             s->newslots[i].key.len))
+            need++;
+    if (need > s->slotcap) {
+        void *p = s->slots;
+        size_t oc = s->slotcap;
+        if (csbot__grow(a, &p, &s->slotcap, need, sizeof *s->slots))
+            return CSBOT_ENOMEM;
+        s->slots = p;
+        memset(s->slots + oc, 0, (s->slotcap - oc) * sizeof *s->slots);
+    }
+    size_t fresh = s->nslots;
+    for (size_t i = 0; i < s->nnew; i++) {
+        const csbot__pair *n = &s->newslots[i];
+        size_t k;
+        for (k = 0; k < s->nslots; k++)
+            if (s->slots[k].key.len == n->key.len &&
+                memcmp(s->slots[k].key.data, n->key.data, n->key.len) == 0)
+                break;
+        if (k == s->nslots)
+            k = fresh++;
+        csbot__pair *d = &s->slots[k];
+        if (csbot__buf_reserve(a, &d->key, n->key.len + (k >= s->nslots ? 0 : d->key.len)) ||
+            csbot__buf_reserve(a, &d->val, n->val.len + d->val.len))
+            return CSBOT_ENOMEM;
+    }
+    size_t il = intent_id ? strlen(intent_id) : 0;
+    if (csbot__buf_reserve(a, &s->ctx_intent, il + s->ctx_intent.len) ||
+        csbot__buf_reserve(a, &s->pend_intent, il + s->pend_intent.len) ||
+        csbot__buf_reserve(a, &s->last_answer, il + s->last_answer.len))
+        return CSBOT_ENOMEM;
+    return CSBOT_OK;
 }
 
 static int call_handoff(csbot_session *s, csbot_handoff_reason reason,
@@ -495,6 +517,10 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     if ((rc = record_turn(s, pt, text, len, intent_id, action, reason, conf, now,
                           variant)))
         return rc;
+    /* Reserve everything the commit writes, so that it cannot fail
+     * half-way once the callback has accepted the turn. */
+    if ((rc = prepare_commit(s, intent_id)))
+        return rc;
     if (action == CSBOT_ACTION_HANDOFF &&
         (rc = call_handoff(s, reason, text, intent_id, conf, lang, senti, miss)))
         return rc;
@@ -505,8 +531,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
         rc = csbot__pair_set(&s->alloc, &s->slots, &s->nslots, &s->slotcap,
                              s->newslots[i].key.data, s->newslots[i].key.len,
                              s->newslots[i].val.data, s->newslots[i].val.len);
-        if (rc)
-            break; /* keeps what fitted; the reply itself is complete */
+        CSBOT_ASSERT(rc == CSBOT_OK); /* reserved by prepare_commit */
     }
     int answered = action == CSBOT_ACTION_ANSWER || action == CSBOT_ACTION_ASK;
     if (decided >= 0 && (answered || action == CSBOT_ACTION_HANDOFF)) {
@@ -532,7 +557,8 @@ static int turn(csbot_session *s, const char *text, size_t len) {
         s->misses_row = 0;
     }
     s->nfprint = (unsigned)CSBOT_MIN(s->scr.feats.n, (size_t)CSBOT__FPRINT);
-    memcpy(s->fprint, s->scr.feats.h, s->nfprint * sizeof(uint64_t));
+    if (s->nfprint)
+        memcpy(s->fprint, s->scr.feats.h, s->nfprint * sizeof(uint64_t));
     s->last_lang = lang;
     s->last_activity_ms = now;
     /* A conversation is counted when it starts (turn 1), and as handed off
@@ -625,7 +651,7 @@ CSBOT_API int csbot_session_reply(csbot_session *s, const char *text,
         set_err(s, "%s at byte %zu of the message",
                 text[bad] ? "invalid UTF-8" : "NUL byte", bad);
         rc = CSBOT_EUTF8;
-    } else if (is_blank(text, len)) {
+    } else if (csbot__utf8_is_blank(text, len)) {
         set_err(s, "the message is empty");
         rc = CSBOT_EEMPTY;
     } else {

@@ -66,6 +66,21 @@ int csbot__is_wordchar(uint32_t cp) {
            c == UTF8PROC_CATEGORY_ND;
 }
 
+int csbot__utf8_is_blank(const char *s, size_t len) {
+    const unsigned char *p = (const unsigned char *)s, *e = p + len;
+    while (p < e) {
+        uint32_t cp;
+        p += csbot__utf8_next(p, &cp);
+        utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+        if (c != UTF8PROC_CATEGORY_ZS && c != UTF8PROC_CATEGORY_ZL &&
+            c != UTF8PROC_CATEGORY_ZP && c != UTF8PROC_CATEGORY_CC &&
+            c != UTF8PROC_CATEGORY_CF && c != UTF8PROC_CATEGORY_MN &&
+            c != UTF8PROC_CATEGORY_ME)
+            return 0;
+    }
+    return 1;
+}
+
 int csbot__is_digit(uint32_t cp) {
     return cp >= '0' && cp <= '9';
 }
@@ -109,7 +124,9 @@ static int run(const csbot__alloc *a, csbot__normbuf *nb, const char *s,
             ctx ? map_cp : NULL, ctx);
         if (n < 0)
             return n == UTF8PROC_ERROR_NOMEM ? CSBOT_ENOMEM : CSBOT_EUTF8;
-        if ((size_t)n > nb->cap) {
+        /* reencode needs n + 1 code points of room: its UTF-8 output (up to
+         * 4 bytes each) and a terminating NUL, also when n is 0 */
+        if ((size_t)n >= nb->cap) {
             void *p = nb->cps;
             int rc = csbot__grow(a, &p, &nb->cap, (size_t)n + 1, sizeof(int32_t));
             nb->cps = p;

@@ -48,6 +48,11 @@ int csbot__utf8_normalize(const csbot__alloc *a, csbot__normbuf *nb,
 int csbot__utf8_nfkc(const csbot__alloc *a, csbot__normbuf *nb, const char *s,
                      size_t len, csbot__buf *out);
 
+/* Whether valid UTF-8 text has only white space, control characters,
+ * invisible format characters (U+200B, U+FEFF...) and combining marks with
+ * nothing to combine with. */
+int csbot__utf8_is_blank(const char *s, size_t len);
+
 void csbot__normbuf_free(const csbot__alloc *a, csbot__normbuf *nb);
 
 /* Decode one code point of valid UTF-8 at s (len > 0); returns its length. */

@@ -25,10 +25,10 @@ const csbot_reply *t_say(csbot_session *s, const char *text);
 /* A counting allocator that can fail the Nth allocation (OOM tests) and
  * counts blocks in use (leak tests). Thread-safe. */
 typedef struct t_alloc {
-    long fail_at;   /* fail the allocation with this number (1-based); 0 never */
-    long count;     /* allocations and reallocations so far */
-    long live;      /* blocks in use */
-    int failed;     /* an allocation was failed */
+    _Atomic long fail_at; /* fail the allocation with this number (1-based); 0 never */
+    _Atomic long count;   /* allocations and reallocations so far */
+    _Atomic long live;    /* blocks in use */
+    _Atomic int failed;   /* an allocation was failed */
 } t_alloc;
 void *t_alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize);
 

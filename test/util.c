@@ -42,8 +42,9 @@ void *t_alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
         free(ptr);
         return NULL;
     }
-    t->count++;
-    if (t->fail_at && t->count == t->fail_at) {
+    long n = ++t->count;
+    long f = t->fail_at;
+    if (f && n == f) {
         t->failed = 1;
         return NULL;
     }
