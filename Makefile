@@ -128,7 +128,7 @@ endif
 
 KB_FILE = $(firstword $(wildcard intents/shop.json) intents/demo.json)
 
-VALGRIND = valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1
+VALGRIND = valgrind --suppressions=test/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1
 
 .PHONY: all deps test test-nodeps tests check-header valgrind run run-nodeps \
 	examples install uninstall check-abi lint bench eval bench-peers clean FORCE
