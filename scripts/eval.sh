@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# scripts/eval.sh - `make eval`: accuracy on the public intent sets.
+#
+#   BUILD=build CSBOT=build/csbot bash scripts/eval.sh
+#
+# For each set, build a KB from the build split with `csbot import`, tune
+# thresholds on the tuning split only, and report on the test split with
+# `csbot eval --json`:
+#   banking77   import train.tsv                       -> eval test.tsv
+#   clinc150    import train.tsv, calibrate on val.tsv  -> eval test.tsv
+#               (the precision target P is picked on val.tsv alone: for each
+#               P in EVAL_PRECISIONS, `csbot calibrate --precision P` on val,
+#               then `csbot eval` on val; the P with the highest in-scope
+#               accuracy among those whose OOS recall on val is >= 0.80 (the
+#               target's condition) wins; if none reaches 0.80, the highest
+#               in-scope accuracy + OOS recall. Test is never looked at.)
+#   cic         import train.tsv (zh)                   -> eval test.tsv
+#               (not calibrated: dev.tsv has no _oos rows and top-1 accuracy
+#               does not depend on the thresholds)
+#   hint3 bots  import <bot>_train.tsv                  -> eval <bot>_test.tsv
+#               (report only, default thresholds: hint3 has no tuning split)
+# Writes $BUILD/eval/results.json keyed banking77, clinc150, cic,
+# hint3_<bot>; each value is csbot eval's JSON object (clinc150 also has
+# calibrated_precision and answer_threshold).
+#
+# Environment: CSBOT_DATA (default ../shared/data), EVAL_PRECISIONS.
+set -euo pipefail
+# shellcheck source=scripts/bench-common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
+
+OUT=$BUILD/eval
+PRECISIONS=${EVAL_PRECISIONS:-0.90 0.92 0.93 0.94 0.95 0.96 0.97 0.98 0.99}
+OOS_MIN=0.80 # CLINC150 target: OOS recall >= 0.80
+
+if [ "$HAVE_DATA" = 0 ]; then
+    echo "eval: $DATA is absent: nothing to evaluate (the public data sets live there)"
+    exit 0
+fi
+need_csbot
+mkdir -p "$OUT/kb"
+machine_info
+
+# jnum KEY FILE: a number from csbot eval's JSON output ("" if absent/null)
+jnum() {
+    awk -v k="\"$1\"" '{
+        for (i = 1; i <= NF; i++) if ($i == k ":") { v = $(i + 1); sub(/,$/, "", v); print v; exit } }' \
+        FS='[ \t]+' "$2" | sed 's/^null$//'
+}
+
+run_eval() { # run_eval KB TSV OUT.json
+    if ! sanitize_tsv "$2" | "$CSBOT" eval "$1" - --json > "$3.tmp" 2> "$3.log"; then
+        cat "$3.log" >&2
+        die "csbot eval $1 $2 failed"
+    fi
+    mv "$3.tmp" "$3"
+}
+
+# ---- BANKING77 ---------------------------------------------------------------
+echo "== banking77: import train.tsv, eval test.tsv"
+import_kb "$DATA/banking77/train.tsv" en "$OUT/kb/banking77.json" banking77
+run_eval "$OUT/kb/banking77.json" "$DATA/banking77/test.tsv" "$OUT/banking77.json"
+
+# ---- CLINC150 ----------------------------------------------------------------
+echo "== clinc150: import train.tsv, pick the precision target on val.tsv"
+import_kb "$DATA/clinc150/train.tsv" en "$OUT/kb/clinc150.json" clinc150
+best_p=""
+best_t=""
+best_ia=-1
+best_oos=-1
+sum_p=""
+sum_t=""
+sum_best=-1
+printf '   %-9s %-9s %-9s %-9s %-9s\n' precision threshold in_scope oos_rec sum
+for p in $PRECISIONS; do
+    kbp=$OUT/kb/clinc150.p$p.json
+    if ! sanitize_tsv "$DATA/clinc150/val.tsv" |
+        "$CSBOT" calibrate "$OUT/kb/clinc150.json" - --precision "$p" --write "$kbp" \
+            > "$OUT/calibrate.p$p.txt" 2>&1; then
+        printf '   %-9s (no threshold reaches it on val)\n' "$p"
+        continue
+    fi
+    t=$(awk '/^answer_threshold/ { print $2 }' "$OUT/calibrate.p$p.txt")
+    run_eval "$kbp" "$DATA/clinc150/val.tsv" "$OUT/clinc150.val.p$p.json"
+    ia=$(jnum in_scope_accuracy "$OUT/clinc150.val.p$p.json")
+    orc=$(jnum oos_recall "$OUT/clinc150.val.p$p.json")
+    s=$(awk -v a="$ia" -v b="$orc" 'BEGIN { printf "%.4f", a + b }')
+    printf '   %-9s %-9s %-9s %-9s %-9s\n' "$p" "$t" "$ia" "$orc" "$s"
+    # rule 1: best in-scope accuracy with OOS recall >= OOS_MIN (ties: more OOS recall)
+    if awk -v o="$orc" -v m="$OOS_MIN" -v a="$ia" -v ba="$best_ia" -v bo="$best_oos" \
+        'BEGIN { exit !(o >= m && (a > ba || (a == ba && o > bo))) }'; then
+        best_ia=$ia
+        best_oos=$orc
+        best_p=$p
+        best_t=$t
+    fi
+    # fallback: best sum
+    if awk -v s="$s" -v b="$sum_best" 'BEGIN { exit !(s > b) }'; then
+        sum_best=$s
+        sum_p=$p
+        sum_t=$t
+    fi
+done
+rule="highest in-scope accuracy on val with OOS recall >= $OOS_MIN"
+if [ -z "$best_p" ] && [ -n "$sum_p" ]; then
+    best_p=$sum_p
+    best_t=$sum_t
+    rule="no target reaches OOS recall $OOS_MIN on val: highest in-scope accuracy + OOS recall"
+fi
+if [ -n "$best_p" ]; then
+    echo "   chosen on val: precision $best_p (answer threshold $best_t); rule: $rule"
+    cp "$OUT/kb/clinc150.p$best_p.json" "$OUT/kb/clinc150.calibrated.json"
+    clinc_kb=$OUT/kb/clinc150.calibrated.json
+else
+    echo "   calibration failed for every target: default thresholds"
+    clinc_kb=$OUT/kb/clinc150.json
+fi
+echo "== clinc150: eval test.tsv"
+run_eval "$clinc_kb" "$DATA/clinc150/test.tsv" "$OUT/clinc150.json"
+
+# ---- DataCLUE CIC ------------------------------------------------------------
+echo "== cic: import train.tsv, eval test.tsv"
+import_kb "$DATA/dataclue_cic/train.tsv" zh "$OUT/kb/cic.json" dataclue_cic
+run_eval "$OUT/kb/cic.json" "$DATA/dataclue_cic/test.tsv" "$OUT/cic.json"
+
+# ---- HINT3 -------------------------------------------------------------------
+bots=()
+for f in "$DATA"/hint3/*_train.tsv; do
+    [ -f "$f" ] || continue
+    b=$(basename "$f" _train.tsv)
+    [ -f "$DATA/hint3/${b}_test.tsv" ] || continue
+    echo "== hint3 $b: import ${b}_train.tsv, eval ${b}_test.tsv"
+    import_kb "$f" en "$OUT/kb/hint3_$b.json" "hint3_$b"
+    run_eval "$OUT/kb/hint3_$b.json" "$DATA/hint3/${b}_test.tsv" "$OUT/hint3_$b.json"
+    bots+=("hint3_$b")
+done
+
+# ---- results.json ------------------------------------------------------------
+sets=(banking77 clinc150 cic "${bots[@]}")
+{
+    echo "{"
+    n=0
+    for s in "${sets[@]}"; do
+        [ $n -gt 0 ] && echo ","
+        n=$((n + 1))
+        printf '"%s": ' "$s"
+        if [ "$s" = clinc150 ] && [ -n "$best_p" ]; then
+            # add the calibration to the object: drop its closing brace
+            sed '$ d' "$OUT/$s.json" | sed '$ s/$/,/'
+            printf '\t"calibrated_precision":\t%s,\n\t"answer_threshold":\t%s\n}' "$best_p" "$best_t"
+        else
+            printf '%s' "$(cat "$OUT/$s.json")"
+        fi
+    done
+    echo
+    echo "}"
+} > "$OUT/results.json"
+
+# ---- table -------------------------------------------------------------------
+fmt='%-20s %6s %5s %7s %8s %8s %8s %8s %8s %8s %8s\n'
+echo
+# shellcheck disable=SC2059
+printf "$fmt" set n_in n_oos top1 in_scope coverage oos_rec precis macro_f1 load_ms us/query
+for s in "${sets[@]}"; do
+    f=$OUT/$s.json
+    # shellcheck disable=SC2059
+    printf "$fmt" "$s" "$(jnum n_in_scope "$f")" "$(jnum n_oos "$f")" \
+        "$(jnum top1_accuracy "$f")" "$(jnum in_scope_accuracy "$f")" \
+        "$(jnum coverage "$f")" "$(jnum oos_recall "$f")" \
+        "$(jnum answered_precision "$f")" "$(jnum macro_f1 "$f")" \
+        "$(jnum load_ms "$f")" "$(jnum us_per_query "$f")"
+done
+if [ -n "$best_p" ]; then
+    echo "(clinc150: thresholds calibrated on val.tsv at precision $best_p, answer threshold $best_t;"
+    echo " precision chosen on val: $rule)"
+fi
+
+nmet=0
+nmiss=0
+target() { # target LABEL VALUE OP LIMIT
+    local ok st
+    ok=$(awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN {
+        if (v == "") print 0; else if (op == "<") print (v < l); else print (v >= l) }')
+    if [ "$ok" = 1 ]; then st=met; nmet=$((nmet + 1)); else st="NOT MET"; nmiss=$((nmiss + 1)); fi
+    printf '  %-30s %10s %-2s %-8s %s\n' "$1" "${2:-n/a}" "$3" "$4" "$st"
+}
+echo
+echo "targets:"
+target "banking77 top1" "$(jnum top1_accuracy "$OUT/banking77.json")" ">=" 0.92
+target "clinc150 in_scope_accuracy" "$(jnum in_scope_accuracy "$OUT/clinc150.json")" ">=" 0.91
+target "clinc150 oos_recall" "$(jnum oos_recall "$OUT/clinc150.json")" ">=" 0.80
+target "cic top1" "$(jnum top1_accuracy "$OUT/cic.json")" ">=" 0.83
+target "banking77 load (ms)" "$(jnum load_ms "$OUT/banking77.json")" "<" 2000
+echo "$nmet met, $nmiss not met; wrote $OUT/results.json"
