@@ -895,6 +895,19 @@ static int valid_name(const char *s) {
     return 1;
 }
 
+/* Intent ids: labels from a shop's own data ("reverted_card_payment?",
+ * "退货 退款") are welcome; only what would break line- and tab-separated
+ * output is refused. (UTF-8 validity is checked with every string.) */
+static int valid_id(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > 128 || s[0] == ' ' || s[n - 1] == ' ')
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
 static int load_slots(loader *L, const cJSON *v) {
     static const char *const keys[] = {"pattern", "prompt", NULL};
     csbot_kb *kb = L->kb;
@@ -1183,9 +1196,10 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
                 rc = fail(L, CSBOT_ESCHEMA, "missing \"id\"");
             else
                 rc = want(L, id, is_str, "a string");
-            if (!rc && !valid_name(id->valuestring))
+            if (!rc && !valid_id(id->valuestring))
                 rc = fail(L, CSBOT_ESCHEMA,
-                          "ids are 1-64 characters of [A-Za-z0-9_.-]");
+                          "ids are 1-128 bytes of printable text (no control "
+                          "characters, tabs or line breaks)");
             if (!rc && csbot__intent_find(kb, id->valuestring,
                                           strlen(id->valuestring)) >= 0)
                 rc = fail(L, CSBOT_ESCHEMA, "duplicate intent id \"%s\"",
