@@ -1,14 +1,20 @@
 /*
  * featurize.c - turns normalised text into hashed features for the matcher.
  *
- * Chinese has no spaces, so it is read as characters, character bigrams and
- * trigrams; English as words reduced to their stems by libstemmer (Snowball),
- * word bigrams, and character n-grams of "<word>" so that typos still share
- * most features with the right word. Both kinds can appear in one message.
- * Numbers of five digits or more become a shape feature (an order number
- * says "this is about an order", its digits say nothing). Features are 64-bit
- * hashes, so no strings are built; they are sorted and merged so that each
- * appears once with a sub-linear count weight.
+ * Chinese has no spaces, so it is read as characters and character pairs
+ * (trigrams can be switched on by their weight); English as words reduced
+ * to their stems by libstemmer (Snowball), pairs of neighbouring words,
+ * pairs of words with one word between, and the character trigrams of
+ * "<word>", so that typos still share most features with the right word.
+ * Both kinds can appear in one message. Numbers of five digits or more
+ * become a shape feature (an order number says "this is about an order",
+ * its digits say nothing), and shorter numbers do not count as words the
+ * knowledge base should know (the coverage, see match.c).
+ *
+ * Features are 64-bit hashes with the kind in the low 3 bits, so no strings
+ * are built; they are sorted (a bucket pass on the top bits, the hashes
+ * being uniform, then an insertion pass) and merged so that each appears
+ * once with a sub-linear count weight.
  */
 #include <libstemmer.h>
 #include <math.h>
@@ -23,12 +29,13 @@ void csbot__featcfg_default(csbot__featcfg *cfg) {
     cfg->weight[CSBOT__F_WORD] = 1.0f;
     cfg->weight[CSBOT__F_WBIGRAM] = 0.7f;
     cfg->weight[CSBOT__F_CHAR] = 0.35f;
-    cfg->weight[CSBOT__F_HAN1] = 0.6f;
+    cfg->weight[CSBOT__F_HAN1] = 1.0f;
     cfg->weight[CSBOT__F_HAN2] = 1.0f;
-    cfg->weight[CSBOT__F_HAN3] = 0.6f;
+    cfg->weight[CSBOT__F_HAN3] = 0.0f;
     cfg->weight[CSBOT__F_NUM] = 0.5f;
+    cfg->weight[CSBOT__F_WSKIP] = 0.5f;
     cfg->char_min = 3;
-    cfg->char_max = 5;
+    cfg->char_max = 3;
 }
 
 struct sb_stemmer *csbot__stemmer_new(void) {
@@ -40,29 +47,26 @@ void csbot__stemmer_free(struct sb_stemmer *st) {
         sb_stemmer_delete(st);
 }
 
+/* The hash of a feature: its kind in the low bits, so that sorting the
+ * hashes keeps the kind with each one. Never 0. */
+static inline uint64_t fhash(uint64_t h, int kind) {
+    uint64_t x = (csbot__hash_mix(h, (uint64_t)kind + 1) & ~(uint64_t)7) |
+                 (uint64_t)kind;
+    return x ? x : 8;
+}
+
 static int push(const csbot__alloc *a, csbot__feats *f, uint64_t h, int kind,
                 const csbot__featcfg *cfg) {
     if (cfg->weight[kind] <= 0.0f)
         return CSBOT_OK;
     if (f->n == f->cap) {
-        size_t c1 = f->cap, c2 = f->cap, c3 = f->cap;
-        void *p1 = f->h, *p2 = f->v, *p3 = f->kind;
-        int rc = csbot__grow(a, &p1, &c1, f->n + 1, sizeof(uint64_t));
-        f->h = p1;
-        if (!rc)
-            rc = csbot__grow(a, &p2, &c2, f->n + 1, sizeof(float));
-        f->v = p2;
-        if (!rc)
-            rc = csbot__grow(a, &p3, &c3, f->n + 1, 1);
-        f->kind = p3;
+        void *p = f->h;
+        int rc = csbot__grow(a, &p, &f->cap, f->n + 1, sizeof(uint64_t));
+        f->h = p;
         if (rc)
             return rc;
-        f->cap = c1;
     }
-    f->h[f->n] = csbot__hash_mix(h, (uint64_t)kind + 1);
-    f->v[f->n] = 1.0f;
-    f->kind[f->n] = (uint8_t)kind;
-    f->n++;
+    f->h[f->n++] = fhash(h, kind);
     return CSBOT_OK;
 }
 
@@ -123,22 +127,28 @@ static int flush_word(const csbot__alloc *a, const csbot__featcfg *cfg,
         digits += (w[i] >= '0' && w[i] <= '9');
     if (digits == n && n >= 5) {
         uint64_t h = csbot__hash("#num", 4, n > 12 ? 13 : n);
-        *prev = 0;
+        prev[1] = prev[0];
+        prev[0] = 0;
         if ((rc = push(a, f, h, CSBOT__F_NUM, cfg)))
             return rc;
-        return push_unit(a, f, h);
+        return push_unit(a, f, fhash(h, CSBOT__F_NUM));
     }
     uint64_t sh;
     if ((rc = stem_of(a, st, c, learn, w, n, &sh)))
         return rc;
     if ((rc = push(a, f, sh, CSBOT__F_WORD, cfg)))
         return rc;
-    if ((rc = push_unit(a, f, csbot__hash_mix(sh, CSBOT__F_WORD + 1))))
+    /* numbers are not words the knowledge base should know */
+    if (digits < n && (rc = push_unit(a, f, fhash(sh, CSBOT__F_WORD))))
         return rc;
-    if (*prev && (rc = push(a, f, csbot__hash_mix(*prev, sh),
-                            CSBOT__F_WBIGRAM, cfg)))
+    if (prev[0] && (rc = push(a, f, csbot__hash_mix(prev[0], sh),
+                              CSBOT__F_WBIGRAM, cfg)))
         return rc;
-    *prev = sh;
+    if (prev[1] && (rc = push(a, f, csbot__hash_mix(prev[1], sh),
+                              CSBOT__F_WSKIP, cfg)))
+        return rc;
+    prev[1] = prev[0];
+    prev[0] = sh;
     /* character n-grams of "<word>" (bytes; words are short) */
     if (cfg->weight[CSBOT__F_CHAR] > 0.0f && digits < n) {
         char b[MAXWORD + 2];
@@ -159,111 +169,92 @@ static int flush_word(const csbot__alloc *a, const csbot__featcfg *cfg,
     return CSBOT_OK;
 }
 
-static int cmp_u32_by_hash(const void *x, const void *y, void *ctx) {
-    const uint64_t *h = ctx;
-    uint64_t a = h[*(const uint32_t *)x], b = h[*(const uint32_t *)y];
-    return a < b ? -1 : a > b;
-}
+/* 1 + log(count) for small counts */
+static const float LOG1[17] = {
+    0.0f,        1.0f,        1.69314718f, 2.09861229f, 2.38629436f,
+    2.60943791f, 2.79175947f, 2.94591015f, 3.07944154f, 3.19722458f,
+    3.30258509f, 3.39789527f, 3.48490665f, 3.56494936f, 3.63905733f,
+    3.70805020f, 3.77258872f};
 
-/* Small insertion sort of indices by hash (feature lists are short). */
-static void sort_idx(uint32_t *idx, size_t n, const uint64_t *h) {
+/* Sort the hashes: scatter by their top bits (they are uniformly spread),
+ * then an insertion sort mends the few inversions left in each bucket. */
+static int sort_hashes(const csbot__alloc *a, csbot__feats *f) {
+    size_t n = f->n;
+    int bits = 8;
+    while (bits < 12 && ((size_t)1 << bits) < n)
+        bits++;
+    size_t nb = (size_t)1 << bits;
+    void *p = f->tmp;
+    int rc = csbot__grow(a, &p, &f->tmpcap, nb + 1, sizeof(uint32_t));
+    f->tmp = p;
+    if (!rc) {
+        p = f->h2;
+        rc = csbot__grow(a, &p, &f->h2cap, n, sizeof(uint64_t));
+        f->h2 = p;
+    }
+    if (rc)
+        return rc;
+    uint32_t *cnt = f->tmp;
+    memset(cnt, 0, (nb + 1) * sizeof *cnt);
+    int sh = 64 - bits;
+    for (size_t i = 0; i < n; i++)
+        cnt[(f->h[i] >> sh) + 1]++;
+    for (size_t b = 0; b < nb; b++)
+        cnt[b + 1] += cnt[b];
+    uint64_t *o = f->h2;
+    for (size_t i = 0; i < n; i++)
+        o[cnt[f->h[i] >> sh]++] = f->h[i];
     for (size_t i = 1; i < n; i++) {
-        uint32_t x = idx[i];
+        uint64_t x = o[i];
         size_t j = i;
-        while (j > 0 && cmp_u32_by_hash(&idx[j - 1], &x, (void *)h) > 0) {
-            idx[j] = idx[j - 1];
+        while (j > 0 && o[j - 1] > x) {
+            o[j] = o[j - 1];
             j--;
         }
-        idx[j] = x;
+        o[j] = x;
     }
+    /* swap the buffers: the sorted hashes become f->h */
+    f->h2 = f->h;
+    f->h = o;
+    size_t c = f->cap;
+    f->cap = f->h2cap;
+    f->h2cap = c;
+    return CSBOT_OK;
 }
 
-static void heap_sift(uint32_t *idx, size_t n, size_t i, const uint64_t *h) {
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < n && h[idx[l]] > h[idx[m]]) m = l;
-        if (l + 1 < n && h[idx[l + 1]] > h[idx[m]]) m = l + 1;
-        if (m == i) return;
-        uint32_t t = idx[i]; idx[i] = idx[m]; idx[m] = t;
-        i = m;
-    }
-}
-
-static void sort_any(uint32_t *idx, size_t n, const uint64_t *h) {
-    if (n < 64) {
-        sort_idx(idx, n, h);
-        return;
-    }
-    for (size_t i = n / 2; i-- > 0;)
-        heap_sift(idx, n, i, h);
-    for (size_t e = n; e-- > 1;) {
-        uint32_t t = idx[0]; idx[0] = idx[e]; idx[e] = t;
-        heap_sift(idx, e, 0, h);
-    }
-}
-
+/* Sort and merge duplicates; fill v and kind. */
 static int merge(const csbot__alloc *a, const csbot__featcfg *cfg,
                  csbot__feats *f) {
     if (f->n == 0)
         return CSBOT_OK;
-    void *p = f->tmp;
-    int rc = csbot__grow(a, &p, &f->tmpcap, f->n * 2, sizeof(uint32_t));
-    f->tmp = p;
+    int rc = sort_hashes(a, f);
+    if (!rc) {
+        void *p = f->v;
+        rc = csbot__grow(a, &p, &f->vcap, f->n, sizeof(float));
+        f->v = p;
+    }
+    if (!rc) {
+        void *p = f->kind;
+        rc = csbot__grow(a, &p, &f->kindcap, f->n, 1);
+        f->kind = p;
+    }
     if (rc)
         return rc;
-    uint32_t *idx = f->tmp;
-    for (size_t i = 0; i < f->n; i++)
-        idx[i] = (uint32_t)i;
-    sort_any(idx, f->n, f->h);
-    /* Write merged output into the second half of tmp as indices first,
-     * then compact in place through a copy of the hashes. */
-    size_t out = 0;
     uint64_t *h = f->h;
-    float *v = f->v;
-    uint8_t *k = f->kind;
-    /* Because the output is never ahead of the input in sorted order but is
-     * in a different order than storage, gather into temporary arrays laid
-     * over tmp's second half would need 13 bytes each; use a two-pass swap:
-     * collect (hash, count, kind) of unique features at the front. */
-    size_t i = 0;
-    uint32_t *cnt = idx + f->n;
-    while (i < f->n) {
+    size_t out = 0, i = 0, n = f->n;
+    while (i < n) {
         size_t j = i + 1;
-        while (j < f->n && h[idx[j]] == h[idx[i]])
+        while (j < n && h[j] == h[i])
             j++;
-        cnt[out] = (uint32_t)(j - i);
-        idx[out] = idx[i];
+        size_t cnt = j - i;
+        int kind = (int)(h[i] & 7);
+        h[out] = h[i];
+        f->kind[out] = (uint8_t)kind;
+        f->v[out] = cfg->weight[kind] *
+                    (cnt < 17 ? LOG1[cnt] : 1.0f + logf((float)cnt));
         out++;
         i = j;
     }
-    /* idx[0..out) are original positions of unique features in sorted
-     * order; permute them to the front. Each original position is used once,
-     * and idx is increasing in hash, so copy via a cycle-free scheme: first
-     * copy to tail storage in the arrays beyond n (grow them). */
-    size_t need = f->n + out;
-    if (need > f->cap) {
-        size_t c1 = f->cap, c2 = f->cap, c3 = f->cap;
-        void *p1 = f->h, *p2 = f->v, *p3 = f->kind;
-        rc = csbot__grow(a, &p1, &c1, need, sizeof(uint64_t));
-        f->h = p1;
-        if (!rc) rc = csbot__grow(a, &p2, &c2, need, sizeof(float));
-        f->v = p2;
-        if (!rc) rc = csbot__grow(a, &p3, &c3, need, 1);
-        f->kind = p3;
-        if (rc)
-            return rc;
-        f->cap = c1;
-        h = f->h; v = f->v; k = f->kind;
-    }
-    for (size_t u = 0; u < out; u++) {
-        h[f->n + u] = h[idx[u]];
-        k[f->n + u] = k[idx[u]];
-        v[f->n + u] = cfg->weight[k[idx[u]]] *
-                      (1.0f + logf((float)cnt[u]));
-    }
-    memmove(h, h + f->n, out * sizeof *h);
-    memmove(v, v + f->n, out * sizeof *v);
-    memmove(k, k + f->n, out);
     f->n = out;
     return CSBOT_OK;
 }
@@ -279,7 +270,7 @@ int csbot__features_extract(const csbot__alloc *a, const csbot__featcfg *cfg,
     char word[MAXWORD];
     size_t wn = 0;
     int rc = CSBOT_OK;
-    uint64_t prev_stem = 0;
+    uint64_t prev_stem[2] = {0, 0}; /* the two previous words' stems */
     uint32_t h1 = 0, h2 = 0; /* previous Han characters in the run */
     size_t run = 0;
     while (p <= e && rc == CSBOT_OK) {
@@ -306,7 +297,7 @@ int csbot__features_extract(const csbot__alloc *a, const csbot__featcfg *cfg,
             continue;
         }
         if (wn) {
-            rc = flush_word(a, cfg, st, cache, learn, word, wn, &prev_stem, f);
+            rc = flush_word(a, cfg, st, cache, learn, word, wn, prev_stem, f);
             wn = 0;
         }
         if (han) {
@@ -316,7 +307,7 @@ int csbot__features_extract(const csbot__alloc *a, const csbot__featcfg *cfg,
                 uint64_t b = csbot__hash_mix(h1, cp);
                 rc = push(a, f, b, CSBOT__F_HAN2, cfg);
                 if (!rc)
-                    rc = push_unit(a, f, csbot__hash_mix(b, CSBOT__F_HAN2 + 1));
+                    rc = push_unit(a, f, fhash(b, CSBOT__F_HAN2));
                 if (h2 && !rc)
                     rc = push(a, f, csbot__hash_mix(csbot__hash_mix(h2, h1), cp),
                               CSBOT__F_HAN3, cfg);
@@ -325,13 +316,12 @@ int csbot__features_extract(const csbot__alloc *a, const csbot__featcfg *cfg,
             h1 = cp;
         } else {
             if (run == 1 && !rc)
-                rc = push_unit(a, f, csbot__hash_mix(csbot__hash_mix(h1, 0),
-                                                     CSBOT__F_HAN1 + 1));
+                rc = push_unit(a, f, fhash(h1, CSBOT__F_HAN1));
             run = 0;
             h1 = h2 = 0;
         }
         if (cp != ' ' && !han)
-            prev_stem = 0; /* punctuation breaks word bigrams */
+            prev_stem[0] = prev_stem[1] = 0; /* punctuation breaks pairs */
     }
     if (!rc)
         rc = merge(a, cfg, f);
@@ -340,6 +330,7 @@ int csbot__features_extract(const csbot__alloc *a, const csbot__featcfg *cfg,
 
 void csbot__feats_free(const csbot__alloc *a, csbot__feats *f) {
     csbot__free(a, f->h);
+    csbot__free(a, f->h2);
     csbot__free(a, f->v);
     csbot__free(a, f->kind);
     csbot__free(a, f->unit);

@@ -1,8 +1,9 @@
 /*
  * featurize.h - from normalised text to hashed features: English words
- * (stemmed with libstemmer), word bigrams, character n-grams inside words
- * (for typos), Chinese characters and character bigrams and trigrams, number
- * shapes. Works on mixed Chinese/English text without spaces.
+ * (stemmed with libstemmer), word pairs (neighbours and with one word
+ * between), character n-grams inside words (for typos), Chinese characters
+ * and character pairs (and trigrams, off by default), number shapes. Works
+ * on mixed Chinese/English text without spaces.
  */
 #ifndef CSBOT_FEATURIZE_H
 #define CSBOT_FEATURIZE_H
@@ -11,15 +12,17 @@
 
 struct sb_stemmer;
 
-/* Feature kinds; each has a weight in csbot__featcfg. */
+/* Feature kinds; each has a weight in csbot__featcfg. At most 8: the kind
+ * is kept in the low 3 bits of a feature's hash. */
 enum {
     CSBOT__F_WORD = 0,
     CSBOT__F_WBIGRAM,
     CSBOT__F_CHAR,
     CSBOT__F_HAN1,
     CSBOT__F_HAN2,
-    CSBOT__F_HAN3,
+    CSBOT__F_HAN3,  /* weight 0 by default */
     CSBOT__F_NUM,
+    CSBOT__F_WSKIP, /* word pairs with one word between */
     CSBOT__F_KINDS
 };
 
@@ -37,16 +40,20 @@ typedef struct csbot__stemcache {
     size_t n, cap;
 } csbot__stemcache;
 
-/* Extracted features: sorted by hash, duplicates merged. */
+/* Extracted features: sorted by hash, duplicates merged. A feature's hash
+ * carries its kind in the low 3 bits. */
 typedef struct csbot__feats {
     uint64_t *h;
     float *v;      /* kind weight * (1 + log count) */
     uint8_t *kind;
-    size_t n, cap;
+    size_t n, cap; /* cap: of h */
+    size_t vcap, kindcap;
     uint64_t *unit;   /* hashes of the "units" (words, Han bigrams) */
     size_t nunit, unitcap;
-    uint32_t *tmp;    /* scratch for the merge */
+    uint32_t *tmp;    /* scratch for the sort */
     size_t tmpcap;
+    uint64_t *h2;     /* second buffer for the sort */
+    size_t h2cap;
 } csbot__feats;
 
 /* Extract the features of normalised text. cache may be NULL; when

@@ -1,22 +1,41 @@
 /*
  * match.c - the matcher. At load time every example is normalised, turned
- * into features and added to a sparse matrix; then features get IDF weights,
- * rows are L2-normalised, the classifier (model.c) is trained and the
- * inverted index built. At reply time a message goes the same way and gets:
+ * into features and added to a sparse matrix; the features are numbered in
+ * hash order, get IDF weights, the rows are L2-normalised, the classifier
+ * (model.c) is trained and the nearest-example index built. At reply time a
+ * message goes the same way (features no example has count in its length,
+ * so that a message of mostly unknown words is weak evidence) and gets:
  *
- *   - p(intent): the classifier's softmax probability;
- *   - sim(intent): cosine similarity to the nearest example of the intent;
+ *   - p(intent): the classifier's probability, calibrated at load on
+ *     held-out examples, with a background "none of these" in the softmax
+ *     (and, if the knowledge base has negative examples, their hidden
+ *     out-of-scope class) taking its share;
+ *   - sim(intent): the cosine of the message's word-level features (words,
+ *     word pairs, Chinese characters and pairs) with the nearest example of
+ *     the intent, found through the inverted index (with a classifier, only
+ *     the lists of the message's 4 rarest features are read: enough to find
+ *     near-duplicates; the 3 best get their exact cosine);
  *   - coverage: the share of the message's words (English) and character
- *     pairs (Chinese) that occur anywhere in the knowledge base.
+ *     pairs (Chinese) that occur in some example.
  *
- * The confidence of an intent combines them (see README "What the confidence
- * means"): confidence = p * coverage^0.5, raised to the nearest-example
- * similarity when the message is nearly one of the examples, and to the
- * pattern confidence when one of the intent's patterns fires. Knowledge bases
- * with too many intents for a classifier (FAQ-style, thousands of entries
- * of one or two questions each) rank by similarity alone.
+ * What the confidence means (README): roughly the probability that the
+ * intent is the right answer, lowered for messages made of words the
+ * knowledge base has never seen and for very short messages with no close
+ * example. In detail:
+ *
+ *   confidence = p(intent) * min(1, coverage / 0.5)
+ *
+ * times 0.6 + 0.8 sim for a message of one word (or character pair) with
+ * no example within cosine 0.5; at least sim * (0.5 + 0.5 p) when the
+ * message is nearly one of the intent's examples (sim > 0.9); the pattern
+ * confidence (+ 0.05 p) when one of the intent's patterns fires. Knowledge
+ * bases with too many intents for a classifier (FAQ-style, thousands of
+ * entries of one or two questions each) rank by similarity over all the
+ * informative features and use sim in place of p, lowered when a negative
+ * example is nearer than the intent's.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "match.h"
 #include "utf8.h"
@@ -24,6 +43,9 @@
 /* Largest classifier: intents x features weights. */
 #define MAX_WEIGHTS (48u * 1024u * 1024u)
 #define MAX_CLASSES 4000u
+/* see vectorize() */
+#define UNKNOWN_WEIGHT 0.2f
+#define COVERAGE_FULL 0.5f
 
 int csbot__scratch_init(const csbot_kb *kb, csbot__scratch *s) {
     memset(s, 0, sizeof *s);
@@ -51,9 +73,14 @@ void csbot__scratch_free(const csbot_kb *kb, csbot__scratch *s) {
     csbot__free(a, s->acc);
     csbot__free(a, s->touched);
     csbot__free(a, s->isim);
+    csbot__free(a, s->tint);
+    csbot__free(a, s->irow);
+    csbot__free(a, s->qids);
+    csbot__free(a, s->qvals);
     csbot__rematch_free(a, s->rm);
     csbot__rows_free(a, &s->rows);
     csbot__free(a, s->df);
+    csbot__free(a, s->fkind);
     memset(s, 0, sizeof *s);
 }
 
@@ -114,8 +141,14 @@ int csbot__match_learn(csbot_kb *kb, csbot__scratch *s, const char *text,
         if ((rc = csbot__grow(a, &p, &s->dfcap, (size_t)id + 1, sizeof(uint32_t))))
             return rc;
         s->df = p;
-        if (id == kb->vocab.count - 1)
+        p = s->fkind;
+        if ((rc = csbot__grow(a, &p, &s->fkindcap, (size_t)id + 1, 1)))
+            return rc;
+        s->fkind = p;
+        if (id == kb->vocab.count - 1) {
             s->df[id] = 0;
+            s->fkind[id] = s->feats.kind[i];
+        }
         s->df[id]++;
         s->ids[i] = id;
         s->vals[i] = s->feats.v[i];
@@ -135,11 +168,104 @@ static void l2norm(float *v, size_t n) {
     }
 }
 
+/* Divide v[0..n) by sqrt(ss). */
+static void scale_to(float *v, size_t n, float ss) {
+    if (ss > 0) {
+        float inv = 1.0f / sqrtf(ss);
+        for (size_t i = 0; i < n; i++)
+            v[i] *= inv;
+    }
+}
+
+
+typedef struct hash_id {
+    uint64_t h;
+    uint32_t id;
+} hash_id;
+
+static int cmp_hash_id(const void *x, const void *y) {
+    uint64_t a = ((const hash_id *)x)->h, b = ((const hash_id *)y)->h;
+    return a < b ? -1 : a > b;
+}
+
+/* Feature kinds that take part in the nearest-example similarity. */
+static int sim_kind(int kind) {
+    return kind == CSBOT__F_WORD || kind == CSBOT__F_WBIGRAM ||
+           kind == CSBOT__F_NUM || kind == CSBOT__F_HAN1 ||
+           kind == CSBOT__F_HAN2;
+}
+
+/* Number the features in the order of their hashes. Features are extracted
+ * sorted by hash, so every example's row and every message's vector then
+ * comes out sorted by feature id, which lets two of them be merged. */
+static int renumber(csbot_kb *kb, csbot__scratch *s) {
+    const csbot__alloc *a = &kb->alloc;
+    size_t n = kb->nfeat;
+    hash_id *t = csbot__malloc(a, (n + 1) * sizeof *t);
+    uint32_t *map = csbot__malloc(a, (n + 1) * sizeof *map);
+    uint32_t *df = csbot__malloc(a, (n + 1) * sizeof *df);
+    if (!t || !map || !df) {
+        csbot__free(a, t);
+        csbot__free(a, map);
+        csbot__free(a, df);
+        return CSBOT_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i <= kb->vocab.mask; i++)
+        if (kb->vocab.keys[i]) {
+            t[k].h = kb->vocab.keys[i];
+            t[k].id = kb->vocab.vals[i];
+            k++;
+        }
+    CSBOT_ASSERT(k == n);
+    qsort(t, n, sizeof *t, cmp_hash_id);
+    for (size_t r = 0; r < n; r++)
+        map[t[r].id] = (uint32_t)r;
+    for (size_t i = 0; i <= kb->vocab.mask; i++)
+        if (kb->vocab.keys[i])
+            kb->vocab.vals[i] = map[kb->vocab.vals[i]];
+    for (size_t f = 0; f < n; f++)
+        df[map[f]] = s->df[f];
+    memcpy(s->df, df, n * sizeof *df);
+    uint8_t *kind = (uint8_t *)t; /* t is no longer needed */
+    for (size_t f = 0; f < n; f++)
+        kind[map[f]] = s->fkind[f];
+    memcpy(s->fkind, kind, n);
+    size_t nnz = s->rows.n ? s->rows.rowptr[s->rows.n] : 0;
+    for (size_t i = 0; i < nnz; i++)
+        s->rows.col[i] = map[s->rows.col[i]];
+    csbot__free(a, t);
+    csbot__free(a, map);
+    csbot__free(a, df);
+    return CSBOT_OK;
+}
+
+/* The intents that have patterns, so a reply need not visit the others. */
+static int list_patterned(csbot_kb *kb) {
+    csbot__index *ix = &kb->index;
+    size_t n = 0;
+    for (size_t i = 0; i < kb->nintents; i++)
+        n += kb->intents[i].npatterns > 0;
+    ix->npatint = 0;
+    if (!n)
+        return CSBOT_OK;
+    ix->patint = csbot__malloc(&kb->alloc, n * sizeof *ix->patint);
+    if (!ix->patint)
+        return CSBOT_ENOMEM;
+    for (size_t i = 0; i < kb->nintents; i++)
+        if (kb->intents[i].npatterns)
+            ix->patint[ix->npatint++] = (uint32_t)i;
+    return CSBOT_OK;
+}
+
 int csbot__match_build(csbot_kb *kb, csbot__scratch *s) {
     const csbot__alloc *a = &kb->alloc;
     kb->nfeat = kb->vocab.count;
     if (kb->nexamples == 0)
-        return CSBOT_OK; /* patterns only */
+        return list_patterned(kb); /* patterns only */
+    int rc = renumber(kb, s);
+    if (rc)
+        return rc;
     kb->idf = csbot__malloc(a, (kb->nfeat + 1) * sizeof(float));
     if (!kb->idf)
         return CSBOT_ENOMEM;
@@ -152,36 +278,107 @@ int csbot__match_build(csbot_kb *kb, csbot__scratch *s) {
             s->rows.val[k] *= kb->idf[s->rows.col[k]];
         l2norm(s->rows.val + b, e - b);
     }
-    int rc = csbot__index_build(a, &kb->index, &s->rows, kb->nfeat);
-    if (rc)
-        return rc;
-    /* negatives train one more, hidden, class: "out of scope" */
+    /* negative examples (kb->nnegatives) form the hidden class nintents */
     size_t C = kb->nintents + (kb->nnegatives ? 1 : 0);
     if (C >= 2 && C <= MAX_CLASSES && kb->nfeat * C <= MAX_WEIGHTS) {
         csbot__traincfg tc;
         csbot__traincfg_default(&tc);
+        if (kb->nnegatives)
+            tc.neg_class = (int)kb->nintents;
         rc = csbot__model_train(a, &kb->model, &s->rows, kb->nfeat, C, &tc,
                                 kb->seed);
     }
+    /* Good-Turing: the chance that a new message's word is one no example
+     * has is about the share of word occurrences whose word is in just one
+     * example */
+    double once = 0.0, all = 0.0;
+    for (size_t f = 0; f < kb->nfeat; f++)
+        if (s->fkind[f] == CSBOT__F_WORD || s->fkind[f] == CSBOT__F_HAN2) {
+            all += s->df[f];
+            once += s->df[f] == 1;
+        }
+    if (!rc) {
+        /* the similarity's features: the word level */
+        for (size_t f = 0; f < kb->nfeat; f++)
+            s->fkind[f] = sim_kind(s->fkind[f]);
+        rc = csbot__index_build(a, &kb->index, &s->rows, kb->nfeat, s->fkind);
+        kb->index.unk = all > 0.0 ? (float)(once / all) : 0.5f;
+        kb->index.idfmax = logf(1.0f + N) + 1.0f;
+    }
     csbot__rows_free(a, &s->rows);
+    if (!rc)
+        rc = list_patterned(kb);
     return rc;
 }
 
-/* Vectorise the features of s->feats through the vocabulary. */
+/* Vectorise the features of s->feats through the vocabulary (ids come out
+ * increasing, see renumber()). */
 static int vectorize(const csbot_kb *kb, csbot__scratch *s) {
     int rc = reserve_ids(&kb->alloc, s, s->feats.n + 1);
+    if (!rc && s->qcap < s->feats.n + 1) {
+        size_t c1 = s->qcap, c2 = s->qcap;
+        void *p1 = s->qids, *p2 = s->qvals;
+        rc = csbot__grow(&kb->alloc, &p1, &c1, s->feats.n + 1, sizeof(uint32_t));
+        s->qids = p1;
+        if (!rc)
+            rc = csbot__grow(&kb->alloc, &p2, &c2, s->feats.n + 1,
+                             sizeof(float));
+        s->qvals = p2;
+        if (!rc)
+            s->qcap = c1;
+    }
     if (rc)
         return rc;
     s->nids = 0;
+    s->nq = 0;
+#if defined(__GNUC__)
+    /* the vocabulary is larger than the caches: ask for the slots where
+     * each feature's lookup starts (dict.h's probe sequence) */
+    if (kb->vocab.keys)
+        for (size_t i = 0; i < s->feats.n; i++) {
+            uint64_t key = s->feats.h[i];
+            size_t slot = (size_t)(key ^ (key >> 29)) & kb->vocab.mask;
+            __builtin_prefetch(kb->vocab.keys + slot);
+            __builtin_prefetch(kb->vocab.vals + slot);
+        }
+#endif
+    /* Features no example has carry no weight in the scores, but they
+     * count in the message's length: a message of mostly unknown words is
+     * then a short vector, weak evidence for any intent, as it should be
+     * (normalising the known features alone would make it look like a
+     * perfect match of the one word it shares with an example). They count
+     * with the largest IDF, times a weight that is near 1 when the
+     * knowledge base's examples rarely bring a word no other example has
+     * (then an unknown word suggests a message about something else) and
+     * smaller when they often do (small knowledge bases, chatty examples). */
+    float uw = UNKNOWN_WEIGHT;
+    float w = uw / (kb->index.unk + uw);
+    float ss = 0.0f, sq = 0.0f;
+    float unk = kb->index.idfmax * kb->index.idfmax * w * w;
     for (size_t i = 0; i < s->feats.n; i++) {
         uint32_t id;
+        int sk = sim_kind(s->feats.kind[i]);
         if (csbot__dict_get(&kb->vocab, s->feats.h[i], &id)) {
+            float v = s->feats.v[i] * kb->idf[id];
             s->ids[s->nids] = id;
-            s->vals[s->nids] = s->feats.v[i] * kb->idf[id];
+            s->vals[s->nids] = v;
             s->nids++;
+            ss += v * v;
+            if (sk) {
+                s->qids[s->nq] = id;
+                s->qvals[s->nq] = v;
+                s->nq++;
+                sq += v * v;
+            }
+        } else {
+            float v2 = s->feats.v[i] * s->feats.v[i] * unk;
+            ss += v2;
+            if (sk)
+                sq += v2;
         }
     }
-    l2norm(s->vals, s->nids);
+    scale_to(s->vals, s->nids, ss);
+    scale_to(s->qvals, s->nq, sq);
     s->units = (unsigned)s->feats.nunit;
     s->known = 0;
     for (size_t i = 0; i < s->feats.nunit; i++) {
@@ -189,43 +386,117 @@ static int vectorize(const csbot_kb *kb, csbot__scratch *s) {
         s->known += (unsigned)csbot__dict_get(&kb->vocab, s->feats.unit[i], &id);
     }
     s->coverage = s->units ? (float)s->known / (float)s->units : 0.0f;
+    /* a message most of whose words no example has is hardly one the
+     * knowledge base answers, whatever the classifier makes of the rest */
+    s->covfactor = s->coverage < COVERAGE_FULL ? s->coverage / COVERAGE_FULL
+                                               : 1.0f;
     return CSBOT_OK;
 }
 
-/* Per-intent best cosine similarity to an example, into s->isim. */
+/* Exact cosine of the message with example r (both sorted by feature id). */
+static float row_cosine(const csbot__index *ix, const csbot__scratch *s,
+                        uint32_t r) {
+    const uint32_t *col = ix->col + ix->rowptr[r];
+    const float *val = ix->rval + ix->rowptr[r];
+    size_t n = ix->rowptr[r + 1] - ix->rowptr[r], i = 0, j = 0;
+    float dot = 0.0f;
+    while (i < s->nq && j < n) {
+        uint32_t x = s->qids[i], y = col[j];
+        if (x == y)
+            dot += s->qvals[i++] * val[j++];
+        else if (x < y)
+            i++;
+        else
+            j++;
+    }
+    return dot;
+}
+
+#define RESCORE 8
+#define RESCORE_CLS 3
+#define RAREST 4
+
+/* Per-intent similarity to the nearest example, into s->isim (0 for the
+ * intents not in s->tint). The inverted index holds only the informative
+ * features, so the accumulated scores are lower bounds of the cosines; the
+ * nearest examples of the RESCORE best intents get their exact cosine. */
 static int similarities(const csbot_kb *kb, csbot__scratch *s) {
     const csbot__alloc *a = &kb->alloc;
     const csbot__index *ix = &kb->index;
+    size_t nint = kb->nintents + 1; /* with the hidden class */
+    size_t old = s->acccap;
     void *p = s->acc;
     int rc = csbot__grow(a, &p, &s->acccap, ix->nrows + 1, sizeof(float));
     s->acc = p;
     if (rc)
         return rc;
-    if (s->acccap && s->ntouched == 0 && !s->touched) {
-        memset(s->acc, 0, s->acccap * sizeof(float));
-    }
+    if (s->acccap > old)
+        memset(s->acc + old, 0, (s->acccap - old) * sizeof(float));
+    old = s->isimcap;
     p = s->isim;
-    size_t old = s->isimcap;
-    rc = csbot__grow(a, &p, &s->isimcap, kb->nintents + 1, sizeof(float));
+    rc = csbot__grow(a, &p, &s->isimcap, nint, sizeof(float));
     s->isim = p;
+    if (!rc) {
+        p = s->irow;
+        rc = csbot__grow(a, &p, &s->irowcap, nint, sizeof(uint32_t));
+        s->irow = p;
+    }
+    if (!rc) {
+        p = s->tint;
+        rc = csbot__grow(a, &p, &s->tintcap, nint, sizeof(uint32_t));
+        s->tint = p;
+    }
     if (rc)
         return rc;
-    CSBOT_UNUSED(old);
-    for (size_t i = 0; i <= kb->nintents; i++) /* [nintents]: negatives */
-        s->isim[i] = 0.0f;
+    if (s->isimcap > old) {
+        memset(s->isim, 0, s->isimcap * sizeof(float));
+        s->ntint = 0;
+    }
+    for (size_t t = 0; t < s->ntint; t++)
+        s->isim[s->tint[t]] = 0.0f;
+    s->ntint = 0;
     s->ntouched = 0;
-    for (size_t k = 0; k < s->nids; k++) {
-        uint32_t f = s->ids[k];
-        float q = s->vals[k];
+    /* With a classifier the similarity only has to find near-duplicates
+     * of the message: those share its rarest features, so only the lists
+     * of the RAREST rarest ones are read. Without one (FAQ mode) it ranks
+     * the answers: all the lists. */
+    uint32_t pick[RAREST];
+    size_t npick = 0;
+    if (kb->model.nclass) {
+        for (size_t k = 0; k < s->nq; k++) {
+            uint32_t f = s->qids[k];
+            uint32_t len = ix->start[f + 1] - ix->start[f];
+            if (len == 0)
+                continue;
+            if (npick < RAREST) {
+                pick[npick++] = (uint32_t)k;
+                continue;
+            }
+            size_t w = 0; /* replace the longest list picked so far */
+            for (size_t i = 1; i < npick; i++)
+                if (ix->start[s->qids[pick[i]] + 1] - ix->start[s->qids[pick[i]]] >
+                    ix->start[s->qids[pick[w]] + 1] - ix->start[s->qids[pick[w]]])
+                    w = i;
+            if (len < ix->start[s->qids[pick[w]] + 1] - ix->start[s->qids[pick[w]]])
+                pick[w] = (uint32_t)k;
+        }
+    }
+    size_t nread = kb->model.nclass ? npick : s->nq;
+    for (size_t kk = 0; kk < nread; kk++) {
+        size_t k = kb->model.nclass ? pick[kk] : kk;
+        uint32_t f = s->qids[k];
+        float q = s->qvals[k];
         for (uint32_t j = ix->start[f]; j < ix->start[f + 1]; j++) {
             uint32_t r = ix->row[j];
             if (s->acc[r] == 0.0f) {
-                p = s->touched;
-                rc = csbot__grow(a, &p, &s->touchcap, s->ntouched + 1,
-                                 sizeof(uint32_t));
-                s->touched = p;
-                if (rc)
-                    return rc;
+                if (s->ntouched == s->touchcap) {
+                    p = s->touched;
+                    rc = csbot__grow(a, &p, &s->touchcap, s->ntouched + 1,
+                                     sizeof(uint32_t));
+                    s->touched = p;
+                    if (rc)
+                        return rc;
+                }
                 s->touched[s->ntouched++] = r;
             }
             s->acc[r] += q * ix->val[j];
@@ -235,25 +506,104 @@ static int similarities(const csbot_kb *kb, csbot__scratch *s) {
     }
     for (size_t t = 0; t < s->ntouched; t++) {
         uint32_t r = s->touched[t];
+        float v = s->acc[r];
         uint32_t c = ix->label[r];
-        if (s->acc[r] > s->isim[c])
-            s->isim[c] = s->acc[r];
         s->acc[r] = 0.0f;
+        if (v > s->isim[c]) {
+            if (s->isim[c] == 0.0f)
+                s->tint[s->ntint++] = c;
+            s->isim[c] = v;
+            s->irow[c] = r;
+        }
     }
     s->ntouched = 0;
+    /* the best intents so far */
+    uint32_t best[RESCORE];
+    float bestv[RESCORE];
+    size_t nbest = 0;
+    for (size_t t = 0; t < s->ntint; t++) {
+        uint32_t c = s->tint[t];
+        float v = s->isim[c];
+        if (nbest < RESCORE || v > bestv[nbest - 1]) {
+            size_t pos = nbest < RESCORE ? nbest++ : RESCORE - 1;
+            while (pos > 0 && bestv[pos - 1] < v) {
+                best[pos] = best[pos - 1];
+                bestv[pos] = bestv[pos - 1];
+                pos--;
+            }
+            best[pos] = c;
+            bestv[pos] = v;
+        }
+    }
+    if (kb->model.nclass) {
+        /* near-duplicates only: their rarest features alone already give
+         * a fair share of the cosine */
+        if (nbest > RESCORE_CLS)
+            nbest = RESCORE_CLS;
+        while (nbest > 0 && bestv[nbest - 1] < 0.2f)
+            nbest--;
+    }
+    for (size_t i = 0; i < nbest; i++) {
+        uint32_t c = best[i];
+        float v = row_cosine(ix, s, s->irow[c]);
+        if (v > s->isim[c])
+            s->isim[c] = v;
+    }
     return CSBOT_OK;
+}
+
+/* e^x for -87 <= x <= 0, to a relative error of about 2e-5: 2^(x log2 e)
+ * split into an integer power, built in the exponent bits, and a
+ * polynomial for the fraction in (0, 1]; written so that the compiler
+ * vectorises the block. */
+static void exp_block(float *restrict z) {
+    for (int j = 0; j < CSBOT__CBLOCK; j++) {
+        float t = z[j] * 1.44269504f;
+        int32_t i = (int32_t)t - 1; /* t <= 0: truncation is the ceiling */
+        float f = t - (float)i;
+        float p = 1.0f + f * (0.69314718f + f * (0.24022650f +
+                  f * (0.05550411f + f * (0.00961813f + f * (0.00133336f +
+                  f * 0.00015404f)))));
+        int32_t bits = (i + 127) * (1 << 23);
+        float scale;
+        memcpy(&scale, &bits, sizeof scale);
+        z[j] = p * scale;
+    }
+}
+
+/* Softmax of z[0..M) in place, with a background logit bg in the sum;
+ * z has S entries (a multiple of CSBOT__CBLOCK). */
+static void softmax_bg(float *z, size_t M, size_t S, float bg) {
+    float mx = bg;
+    for (size_t c = 0; c < M; c++)
+        mx = z[c] > mx ? z[c] : mx;
+    for (size_t c = 0; c < M; c++) {
+        float x = z[c] - mx;
+        z[c] = x < -87.0f ? -87.0f : x;
+    }
+    for (size_t c = M; c < S; c++)
+        z[c] = -87.0f;
+    for (size_t c = 0; c < S; c += CSBOT__CBLOCK)
+        exp_block(z + c);
+    float sum = expf(bg - mx);
+    for (size_t c = 0; c < M; c++)
+        sum += z[c];
+    float inv = 1.0f / sum;
+    for (size_t c = 0; c < M; c++)
+        z[c] *= inv;
 }
 
 static float combine(const csbot_kb *kb, const csbot__scratch *s, float prob,
                      float sim) {
-    float cov = s->coverage;
-    float conf;
-    if (kb->model.nclass)
-        conf = prob * sqrtf(cov);
-    else
-        conf = sim * sqrtf(cov);
-    /* The message is (nearly) one of the examples. */
-    if (sim > 0.9f && sim * prob > conf && kb->model.nclass)
+    float conf = (kb->model.nclass ? prob : sim) * s->covfactor;
+    /* FAQ mode: a negative example is nearer than the intent's */
+    if (s->negsim > sim)
+        conf *= sim * sim / (s->negsim * s->negsim);
+    /* one word, and no example close to it: little to go on */
+    if (s->units <= 1 && sim < 0.5f)
+        conf *= 0.6f + 0.8f * sim;
+    /* the message is (nearly) one of the intent's examples */
+    if (kb->model.nclass && sim > 0.9f)
         conf = CSBOT_MAX(conf, sim * (0.5f + 0.5f * prob));
     if (conf > 1.0f)
         conf = 1.0f;
@@ -292,6 +642,10 @@ int csbot__match(const csbot_kb *kb, csbot__scratch *s, const char *text,
     s->ncand = 0;
     s->limited = 0;
     s->coverage = 0;
+    s->covfactor = 0;
+    s->units = s->known = 0;
+    s->nids = s->nq = 0;
+    s->negsim = 0;
     int rc = csbot__match_normalize(kb, s, text, len, &s->norm, 1);
     if (!rc)
         rc = csbot__features_extract(a, &kb->fcfg, s->stemmer,
@@ -310,28 +664,27 @@ int csbot__match(const csbot_kb *kb, csbot__scratch *s, const char *text,
             return rc;
         s->isim = p;
         memset(s->isim, 0, (C + 1) * sizeof(float));
-        s->nids = 0;
+        s->ntint = 0;
     }
+    if (kb->nnegatives && !kb->model.nclass)
+        s->negsim = s->isim[C]; /* FAQ mode: the nearest negative example */
     if (kb->model.nclass) {
         size_t M = kb->model.nclass; /* C, or C + 1 with negatives */
         void *p = s->logits;
-        if ((rc = csbot__grow(a, &p, &s->logcap, M, sizeof(float))))
+        if ((rc = csbot__grow(a, &p, &s->logcap, kb->model.stride,
+                              sizeof(float))))
             return rc;
         s->logits = p;
         csbot__model_logits(&kb->model, s->ids, s->vals, s->nids, s->logits);
-        float mx = s->logits[0], sum = 0;
-        for (size_t c = 1; c < M; c++)
-            mx = CSBOT_MAX(mx, s->logits[c]);
-        for (size_t c = 0; c < M; c++) {
-            s->logits[c] = expf(s->logits[c] - mx);
-            sum += s->logits[c];
-        }
-        for (size_t c = 0; c < M; c++)
-            s->logits[c] /= sum;
+        softmax_bg(s->logits, M, kb->model.stride, kb->model.bg);
     }
     /* candidates: by combined confidence */
     if (s->nids) {
-        for (size_t c = 0; c < C; c++) {
+        size_t nc = kb->model.nclass ? C : s->ntint;
+        for (size_t i = 0; i < nc; i++) {
+            size_t c = kb->model.nclass ? i : s->tint[i];
+            if (c >= C)
+                continue; /* the hidden out-of-scope class */
             csbot__cand cd;
             cd.intent = (uint32_t)c;
             cd.prob = kb->model.nclass ? s->logits[c] : 0.0f;
@@ -347,7 +700,8 @@ int csbot__match(const csbot_kb *kb, csbot__scratch *s, const char *text,
     }
     /* patterns, on the normalised text before synonyms */
     const char *t0 = s->norm0.data ? s->norm0.data : "";
-    for (size_t i = 0; i < C; i++) {
+    for (size_t pi = 0; pi < kb->index.npatint; pi++) {
+        size_t i = kb->index.patint[pi];
         const csbot__intent *it = &kb->intents[i];
         for (size_t p = 0; p < it->npatterns; p++) {
             size_t so, eo;

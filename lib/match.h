@@ -11,8 +11,11 @@
 typedef struct csbot__cand {
     uint32_t intent;
     float conf;  /* final confidence in [0,1] */
-    float prob;  /* classifier probability */
-    float sim;   /* cosine to the nearest example of the intent */
+    float prob;  /* classifier probability (calibrated, with a background
+                    class taking its share; 0 in FAQ mode) */
+    float sim;   /* cosine of the word-level features with the nearest
+                    example of the intent (a lower bound for intents other
+                    than the best few) */
     int pattern; /* index of the pattern that fired, or -1 */
 } csbot__cand;
 
@@ -35,17 +38,28 @@ typedef struct csbot__scratch {
     size_t acccap;
     uint32_t *touched;
     size_t ntouched, touchcap;
-    float *isim;       /* per intent best similarity */
+    float *isim;       /* per intent best similarity (0 for the others) */
     size_t isimcap;
+    uint32_t *tint;    /* intents with isim > 0 */
+    size_t ntint, tintcap;
+    uint32_t *irow;    /* per intent: its nearest example found */
+    size_t irowcap;
+    uint32_t *qids;    /* the message's word-level features, */
+    float *qvals;      /* normalised on their own (for the similarity) */
+    size_t nq, qcap;
     csbot__rematch *rm;
     /* load time only */
     csbot__rows rows;
     uint32_t *df;
     size_t dfcap;
+    uint8_t *fkind;    /* feature kind per feature id */
+    size_t fkindcap;
     /* result */
     csbot__cand cand[CSBOT__MAXCAND];
     size_t ncand;
     float coverage;
+    float covfactor;   /* what the coverage does to the confidence */
+    float negsim;      /* FAQ mode: similarity to the nearest negative */
     int limited; /* a pattern hit the match limit */
 } csbot__scratch;
 

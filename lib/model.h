@@ -7,6 +7,10 @@
 
 #include "internal.h"
 
+/* Per-class arrays are padded to a multiple of this many floats so that the
+ * loops over classes run in whole blocks the compiler vectorises. */
+#define CSBOT__CBLOCK 8
+
 /* Sparse rows: example i has features col[rowptr[i] .. rowptr[i+1]). */
 typedef struct csbot__rows {
     size_t n;
@@ -17,41 +21,86 @@ typedef struct csbot__rows {
     size_t cap_nnz, cap_n;
 } csbot__rows;
 
+#define CSBOT__MAXTRY 8
+
 typedef struct csbot__traincfg {
-    int epochs;
-    float lr;        /* initial learning rate */
-    float l2;        /* L2 penalty per example */
+    int epochs;      /* of the final model */
+    float lr;        /* initial learning rate (when none is selected) */
+    float l2;        /* L2 penalty per example, when l2_total is 0 */
+    float l2_total;  /* if > 0: L2 penalty on the sum of the losses (per
+                        example: l2_total / number of examples) */
+    int neg_class;   /* the hidden out-of-scope class, or -1 */
     float scale;     /* inputs are multiplied by this (logit scale) */
+    float bias_lr;   /* learning rate of the intercepts, relative */
+    float dropout;   /* share of an example's features dropped at a step */
+    float eps;       /* classes whose gradient is under this (in blocks of
+                        CSBOT__CBLOCK) are not updated */
+    float centroid;  /* weight of the class centroids added to the model
+                        (when none is selected) */
+    /* selection on held-out examples */
+    float holdout;   /* share of each intent's examples held out (0: off) */
+    size_t select_min; /* fewest examples for a selection */
+    int select_epochs;
+    int nlr, ncent;  /* learning rates and centroid weights tried; the
+                        first of each is the default */
+    float lrs[CSBOT__MAXTRY], cents[CSBOT__MAXTRY];
+    /* the logit of the background ("none of these"): this quantile of the
+     * top logits of the held-out examples answered right, minus margin */
+    float bg_quantile, bg_margin;
+    float temp;      /* temperature when there are too few examples to
+                        hold some out */
 } csbot__traincfg;
 
 void csbot__traincfg_default(csbot__traincfg *cfg);
 
 typedef struct csbot__model {
     size_t nfeat, nclass;
-    float *w; /* nfeat * nclass, feature-major: row f holds all classes */
-    float *b; /* nclass */
+    size_t stride; /* nclass rounded up to CSBOT__CBLOCK */
+    float *w; /* nfeat * stride, feature-major: row f holds all classes */
+    float *b; /* stride */
     float scale;
+    float temp;     /* temperature (already folded into w and b) */
+    float bg;       /* logit of the background */
+    /* what the selection chose (for diagnostics) */
+    float sel_lr, sel_centroid, sel_acc;
+    size_t nheld;
 } csbot__model;
 
 int csbot__model_train(const csbot__alloc *a, csbot__model *m,
                        const csbot__rows *rows, size_t nfeat, size_t nclass,
                        const csbot__traincfg *cfg, uint64_t seed);
-/* Logits into out[nclass]. */
+/* Logits into out[stride] (entries nclass.. are padding). */
 void csbot__model_logits(const csbot__model *m, const uint32_t *ids,
                          const float *vals, size_t n, float *out);
 void csbot__model_free(const csbot__alloc *a, csbot__model *m);
 
-/* Inverted index: for each feature, the examples that have it. */
+/* Nearest examples by the cosine of their word-level features (words, word
+ * pairs, numbers, Chinese characters and character pairs: the features in
+ * use[]), each example's sub-vector normalised on its own. The inverted
+ * index lists, for each such feature found in at most dfmax examples, the
+ * examples that have it; the examples' sub-vectors (sorted by feature id)
+ * give the exact cosine of the best candidates. */
 typedef struct csbot__index {
     size_t nfeat, nrows;
-    uint32_t *start; /* nfeat + 1 */
+    uint32_t *start; /* nfeat + 1; empty lists for features not indexed */
     uint32_t *row;
     float *val;
-    uint32_t *label; /* copy of rows->label */
+    uint32_t *label; /* class of each example */
+    uint32_t *rowptr; /* nrows + 1: the examples' sub-vectors */
+    uint32_t *col;
+    float *rval;
+    uint32_t dfmax;
+    float unk;        /* the share of words (and Chinese character pairs)
+                         a new message is expected to have that no example
+                         has (set by match.c) */
+    float idfmax;     /* IDF of a feature no example has (set by match.c) */
+    uint32_t *patint; /* intents that have patterns (filled by match.c) */
+    size_t npatint;
 } csbot__index;
 
 int csbot__index_build(const csbot__alloc *a, csbot__index *ix,
-                       const csbot__rows *rows, size_t nfeat);
+                       const csbot__rows *rows, size_t nfeat,
+                       const uint8_t *use);
 void csbot__index_free(const csbot__alloc *a, csbot__index *ix);
 
 int csbot__rows_add(const csbot__alloc *a, csbot__rows *r, const uint32_t *ids,
