@@ -1095,6 +1095,9 @@ static int lint_example(loader *L, csbot__intent *it, uint32_t label) {
     return CSBOT_OK;
 }
 
+/* The examples of intent `it` (label its index), or, with it NULL, the
+ * negative examples: what the shop does not answer, the hidden class
+ * nintents. */
 static int load_examples(loader *L, const cJSON *v, uint32_t label,
                          csbot__intent *it) {
     static const char *const keys[] = {"zh", "en", NULL};
@@ -1119,46 +1122,13 @@ static int load_examples(loader *L, const cJSON *v, uint32_t label,
                 if (rc == CSBOT_EEMPTY)
                     rc = fail(L, CSBOT_ESCHEMA,
                               "example has no words or characters to match");
-                else if (!rc)
+                else if (!rc && it)
                     it->nexamples++;
-            }
-            if (!rc && L->kb->warn)
-                rc = lint_example(L, it, label);
-            path_pop(L, o2);
-        }
-        path_pop(L, old);
-    }
-    return rc;
-}
-
-/* Examples of what the shop does not answer: the hidden class nintents. */
-static int load_negatives(loader *L, const cJSON *v) {
-    static const char *const keys[] = {"zh", "en", NULL};
-    int rc = want(L, v, is_obj, "an object with \"zh\" and/or \"en\" arrays");
-    if (!rc)
-        rc = check_keys(L, v, keys);
-    for (int i = 0; keys[i] && !rc; i++) {
-        const cJSON *arr = member(v, keys[i]);
-        if (!arr)
-            continue;
-        size_t old = path_push_key(L, keys[i]);
-        rc = want(L, arr, is_arr, "an array of strings");
-        size_t k = 0;
-        for (const cJSON *s = arr->child; s && !rc; s = s->next, k++) {
-            size_t o2 = path_push_idx(L, k);
-            rc = want(L, s, is_str, "a string");
-            if (!rc)
-                rc = str_ok(L, s->valuestring);
-            if (!rc) {
-                rc = csbot__match_learn(L->kb, &L->scr, s->valuestring,
-                                        strlen(s->valuestring),
-                                        (uint32_t)L->kb->nintents);
-                if (rc == CSBOT_EEMPTY)
-                    rc = fail(L, CSBOT_ESCHEMA,
-                              "example has no words or characters to match");
                 else if (!rc)
                     L->kb->nnegatives++;
             }
+            if (!rc && it && L->kb->warn)
+                rc = lint_example(L, it, label);
             path_pop(L, o2);
         }
         path_pop(L, old);
@@ -1486,7 +1456,7 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
     }
     if (!rc && (x = member(root, "negatives"))) {
         size_t old = path_push_key(&L, "negatives");
-        rc = load_negatives(&L, x);
+        rc = load_examples(&L, x, (uint32_t)kb->nintents, NULL);
         path_pop(&L, old);
     }
     if (!rc) {

@@ -39,21 +39,7 @@ static const char *const kb_parts[] = {
 static csbot_kb *kb;
 
 static void kb_setup(void) {
-    size_t n = 1;
-    for (size_t i = 0; kb_parts[i]; i++)
-        n += strlen(kb_parts[i]);
-    char *json = malloc(n);
-    json[0] = '\0';
-    for (size_t i = 0; kb_parts[i]; i++)
-        strcat(json, kb_parts[i]);
-    csbot_error err = CSBOT_ERROR_INIT;
-    int rc = t_load_text(&kb, json, &err);
-    free(json);
-    if (rc) {
-        char buf[800];
-        csbot_error_format(&err, buf, sizeof buf);
-        ck_abort_msg("inline knowledge base: %s", buf);
-    }
+    kb = t_load_parts(kb_parts, (size_t)-1, NULL);
 }
 
 static void kb_teardown(void) {

@@ -58,24 +58,7 @@ static const char *const kb_parts[] = {
 static csbot_kb *kb;
 
 static csbot_kb *load_parts(const char *const *parts) {
-    size_t n = 1;
-    for (size_t i = 0; parts[i]; i++)
-        n += strlen(parts[i]);
-    char *json = malloc(n);
-    ck_assert_ptr_nonnull(json);
-    json[0] = '\0';
-    for (size_t i = 0; parts[i]; i++)
-        strcat(json, parts[i]);
-    csbot_kb *k = NULL;
-    csbot_error err = CSBOT_ERROR_INIT;
-    int rc = t_load_text(&k, json, &err);
-    free(json);
-    if (rc) {
-        char buf[800];
-        csbot_error_format(&err, buf, sizeof buf);
-        ck_abort_msg("inline knowledge base: %s", buf);
-    }
-    return k;
+    return t_load_parts(parts, (size_t)-1, NULL);
 }
 
 static void kb_setup(void) {

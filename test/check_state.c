@@ -45,24 +45,7 @@ static csbot_kb *kb;  /* all intents */
 static csbot_kb *kb2; /* greeting and return_policy only */
 
 static csbot_kb *load_first(size_t nparts) {
-    size_t n = 8;
-    for (size_t i = 0; i < nparts; i++)
-        n += strlen(kb_parts[i]);
-    char *json = malloc(n);
-    json[0] = '\0';
-    for (size_t i = 0; i < nparts; i++)
-        strcat(json, kb_parts[i]);
-    strcat(json, "]}");
-    csbot_kb *k = NULL;
-    csbot_error err = CSBOT_ERROR_INIT;
-    int rc = t_load_text(&k, json, &err);
-    free(json);
-    if (rc) {
-        char buf[800];
-        csbot_error_format(&err, buf, sizeof buf);
-        ck_abort_msg("inline knowledge base: %s", buf);
-    }
-    return k;
+    return t_load_parts(kb_parts, nparts, "]}");
 }
 
 static void kb_setup(void) {

@@ -19,6 +19,11 @@
 csbot_kb *t_load(const char *path);
 /* Load JSON text; returns the code and fills err. */
 int t_load_text(csbot_kb **out, const char *json, csbot_error *err);
+/* Load the JSON made of parts[0..n) (up to a NULL part when n is
+ * (size_t)-1) followed by suffix (may be NULL); aborts the test on an error.
+ * Inline knowledge bases are split in parts because -pedantic limits string
+ * literals to 4095 bytes. */
+csbot_kb *t_load_parts(const char *const *parts, size_t n, const char *suffix);
 /* Reply and fail the test on an error. */
 const csbot_reply *t_say(csbot_session *s, const char *text);
 

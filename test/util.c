@@ -4,6 +4,7 @@
  */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests.h"
 
@@ -22,6 +23,30 @@ csbot_kb *t_load(const char *path) {
 int t_load_text(csbot_kb **out, const char *json, csbot_error *err) {
     return csbot_kb_load_buffer(out, json, CSBOT_NUL_TERMINATED, "<test>", NULL,
                                 err);
+}
+
+csbot_kb *t_load_parts(const char *const *parts, size_t n, const char *suffix) {
+    size_t len = 1 + (suffix ? strlen(suffix) : 0);
+    size_t i;
+    for (i = 0; i < n && parts[i]; i++)
+        len += strlen(parts[i]);
+    char *json = malloc(len);
+    ck_assert_ptr_nonnull(json);
+    json[0] = '\0';
+    for (i = 0; i < n && parts[i]; i++)
+        strcat(json, parts[i]);
+    if (suffix)
+        strcat(json, suffix);
+    csbot_kb *kb = NULL;
+    csbot_error err = CSBOT_ERROR_INIT;
+    int rc = t_load_text(&kb, json, &err);
+    free(json);
+    if (rc) {
+        char buf[800];
+        csbot_error_format(&err, buf, sizeof buf);
+        ck_abort_msg("inline knowledge base: %s", buf);
+    }
+    return kb;
 }
 
 const csbot_reply *t_say(csbot_session *s, const char *text) {
