@@ -436,6 +436,12 @@ static int similarities(const csbot_kb *kb, csbot__scratch *s) {
     p = s->isim;
     rc = csbot__grow(a, &p, &s->isimcap, nint, sizeof(float));
     s->isim = p;
+    if (!rc && s->isimcap > old) {
+        /* zeroed at once: if a grow below fails, the next message must not
+         * find this memory uninitialised */
+        memset(s->isim, 0, s->isimcap * sizeof(float));
+        s->ntint = 0;
+    }
     if (!rc) {
         p = s->irow;
         rc = csbot__grow(a, &p, &s->irowcap, nint, sizeof(uint32_t));
@@ -448,10 +454,6 @@ static int similarities(const csbot_kb *kb, csbot__scratch *s) {
     }
     if (rc)
         return rc;
-    if (s->isimcap > old) {
-        memset(s->isim, 0, s->isimcap * sizeof(float));
-        s->ntint = 0;
-    }
     for (size_t t = 0; t < s->ntint; t++)
         s->isim[s->tint[t]] = 0.0f;
     s->ntint = 0;
@@ -494,8 +496,14 @@ static int similarities(const csbot_kb *kb, csbot__scratch *s) {
                     rc = csbot__grow(a, &p, &s->touchcap, s->ntouched + 1,
                                      sizeof(uint32_t));
                     s->touched = p;
-                    if (rc)
+                    if (rc) {
+                        /* leave the accumulators clean for the next
+                         * message: they are only cleared through touched */
+                        for (size_t t = 0; t < s->ntouched; t++)
+                            s->acc[s->touched[t]] = 0.0f;
+                        s->ntouched = 0;
                         return rc;
+                    }
                 }
                 s->touched[s->ntouched++] = r;
             }

@@ -60,7 +60,6 @@ const csbot_reply *t_say(csbot_session *s, const char *text) {
 
 void *t_alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
     t_alloc *t = ud;
-    (void)osize;
     if (nsize == 0) {
         if (ptr)
             t->live--;
@@ -76,5 +75,9 @@ void *t_alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
     void *p = realloc(ptr, nsize);
     if (p && !ptr)
         t->live++;
+    /* new memory holds garbage, as it may in any allocator, so that a read
+     * before a write shows up in every build, not only under sanitizers */
+    if (p && nsize > (ptr ? osize : 0))
+        memset((char *)p + (ptr ? osize : 0), 0xA5, nsize - (ptr ? osize : 0));
     return p;
 }
