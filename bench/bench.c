@@ -19,7 +19,8 @@
  *                (default 4000) replies are timed, and at least 3 times
  *                (the report also gives p50/p99 of each query's best time
  *                over the passes, which a busy machine barely disturbs)
- *   qps_1t/qps_2t  replies per second with 1 and 2 threads (each thread its
+ *   qps_1t/qps_2t  replies per second with 1 and 2 threads, all reporting to
+ *                  one shared csbot_stats (each thread its
  *                own session on the shared KB, replaying the query list with
  *                a reset between queries for --seconds, default 1.0)
  *   allocs_per_reply  calls to the counting allocator (csbot_kb_options.alloc)
@@ -163,6 +164,7 @@ static double percentile(const double *v, size_t n, double p) {
 typedef struct {
     const csbot_kb *kb;
     const qlist *q;
+    csbot_stats *stats; /* shared by all threads, as in a chat backend */
     size_t start;
     double seconds;
     pthread_barrier_t *barrier;
@@ -177,7 +179,9 @@ static void *worker_main(void *arg) {
     worker *w = arg;
     csbot_session *s = NULL;
     const csbot_reply *r;
-    w->rc = csbot_session_new(&s, w->kb, NULL);
+    csbot_session_options so = CSBOT_SESSION_OPTIONS_INIT;
+    so.stats = w->stats;
+    w->rc = csbot_session_new(&s, w->kb, &so);
     /* Warm the session's buffers before the clock starts. */
     if (w->rc == CSBOT_OK)
         for (size_t i = 0; i < w->q->n; i++) {
@@ -224,11 +228,18 @@ static double throughput(const csbot_kb *kb, const qlist *q, int nthreads,
     pthread_barrier_t bar;
     if (nthreads < 1 || nthreads > 64)
         return NAN;
+    /* The threads report to one statistics object, as a backend's sessions
+     * would: the figures then include what keeping statistics costs, and
+     * the 2-thread scaling shows whether replies write shared memory. */
+    csbot_stats *stats = NULL;
+    if (csbot_stats_new(&stats, 0, 0) != CSBOT_OK)
+        die("%s", "csbot_stats_new failed");
     pthread_barrier_init(&bar, NULL, (unsigned)nthreads);
     for (int t = 0; t < nthreads; t++) {
         memset(&w[t], 0, sizeof w[t]);
         w[t].kb = kb;
         w[t].q = q;
+        w[t].stats = stats;
         w[t].start = (size_t)t * q->n / (size_t)nthreads;
         w[t].seconds = seconds;
         w[t].barrier = &bar;
@@ -247,6 +258,7 @@ static double throughput(const csbot_kb *kb, const qlist *q, int nthreads,
         }
     }
     pthread_barrier_destroy(&bar);
+    csbot_stats_free(stats);
     return qps;
 }
 
