@@ -846,11 +846,13 @@ static int load_synonyms(loader *L, const cJSON *v) {
     return rc;
 }
 
-/* "sentiment" and "handoff_phrases": extra phrases for a built-in list. */
-static int load_lexicon(loader *L, const cJSON *v, csbot__phrases *ph) {
+/* {"zh": [...], "en": [...]}: call fn for each string (valid UTF-8), with
+ * the JSON path pointing at it. */
+typedef int (*text_fn)(loader *L, const char *text, void *ctx);
+
+static int each_text(loader *L, const cJSON *v, text_fn fn, void *ctx) {
     static const char *const keys[] = {"zh", "en", NULL};
-    size_t cap = ph->n;
-    int rc = want(L, v, is_obj, "an object with \"zh\" and \"en\" arrays");
+    int rc = want(L, v, is_obj, "an object with \"zh\" and/or \"en\" arrays");
     if (!rc)
         rc = check_keys(L, v, keys);
     for (int i = 0; keys[i] && !rc; i++) {
@@ -866,13 +868,28 @@ static int load_lexicon(loader *L, const cJSON *v, csbot__phrases *ph) {
             if (!rc)
                 rc = str_ok(L, s->valuestring);
             if (!rc)
-                rc = add_phrase(L, ph, &cap, s->valuestring, s->valuestring,
-                                1.0f);
+                rc = fn(L, s->valuestring, ctx);
             path_pop(L, o2);
         }
         path_pop(L, old);
     }
     return rc;
+}
+
+typedef struct lexicon_ctx {
+    csbot__phrases *ph;
+    size_t cap;
+} lexicon_ctx;
+
+static int add_lexicon_phrase(loader *L, const char *text, void *ctx) {
+    lexicon_ctx *c = ctx;
+    return add_phrase(L, c->ph, &c->cap, text, text, 1.0f);
+}
+
+/* "sentiment" and "handoff_phrases": extra phrases for a built-in list. */
+static int load_lexicon(loader *L, const cJSON *v, csbot__phrases *ph) {
+    lexicon_ctx c = {ph, ph->n};
+    return each_text(L, v, add_lexicon_phrase, &c);
 }
 
 static int compile(loader *L, const char *src, csbot__re **out) {
@@ -1095,45 +1112,34 @@ static int lint_example(loader *L, csbot__intent *it, uint32_t label) {
     return CSBOT_OK;
 }
 
+typedef struct example_ctx {
+    csbot__intent *it; /* NULL for negative examples */
+    uint32_t label;
+} example_ctx;
+
+static int add_example(loader *L, const char *text, void *ctx) {
+    example_ctx *c = ctx;
+    int rc = csbot__match_learn(L->kb, &L->scr, text, strlen(text), c->label);
+    if (rc == CSBOT_EEMPTY)
+        return fail(L, CSBOT_ESCHEMA,
+                    "example has no words or characters to match");
+    if (rc)
+        return rc;
+    if (!c->it) {
+        L->kb->nnegatives++;
+        return CSBOT_OK;
+    }
+    c->it->nexamples++;
+    return L->kb->warn ? lint_example(L, c->it, c->label) : CSBOT_OK;
+}
+
 /* The examples of intent `it` (label its index), or, with it NULL, the
  * negative examples: what the shop does not answer, the hidden class
  * nintents. */
 static int load_examples(loader *L, const cJSON *v, uint32_t label,
                          csbot__intent *it) {
-    static const char *const keys[] = {"zh", "en", NULL};
-    int rc = want(L, v, is_obj, "an object with \"zh\" and/or \"en\" arrays");
-    if (!rc)
-        rc = check_keys(L, v, keys);
-    for (int i = 0; keys[i] && !rc; i++) {
-        const cJSON *arr = member(v, keys[i]);
-        if (!arr)
-            continue;
-        size_t old = path_push_key(L, keys[i]);
-        rc = want(L, arr, is_arr, "an array of strings");
-        size_t k = 0;
-        for (const cJSON *s = arr->child; s && !rc; s = s->next, k++) {
-            size_t o2 = path_push_idx(L, k);
-            rc = want(L, s, is_str, "a string");
-            if (!rc)
-                rc = str_ok(L, s->valuestring);
-            if (!rc) {
-                rc = csbot__match_learn(L->kb, &L->scr, s->valuestring,
-                                        strlen(s->valuestring), label);
-                if (rc == CSBOT_EEMPTY)
-                    rc = fail(L, CSBOT_ESCHEMA,
-                              "example has no words or characters to match");
-                else if (!rc && it)
-                    it->nexamples++;
-                else if (!rc)
-                    L->kb->nnegatives++;
-            }
-            if (!rc && it && L->kb->warn)
-                rc = lint_example(L, it, label);
-            path_pop(L, o2);
-        }
-        path_pop(L, old);
-    }
-    return rc;
+    example_ctx c = {it, label};
+    return each_text(L, v, add_example, &c);
 }
 
 static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
