@@ -529,6 +529,18 @@ static int get_number(loader *L, const cJSON *obj, const char *key, double lo,
     return rc;
 }
 
+static int get_bool(loader *L, const cJSON *obj, const char *key, int *out) {
+    const cJSON *v = member(obj, key);
+    if (!v)
+        return CSBOT_OK;
+    size_t old = path_push_key(L, key);
+    int rc = want(L, v, is_bool, "true or false");
+    if (!rc)
+        *out = cJSON_IsTrue(v);
+    path_pop(L, old);
+    return rc;
+}
+
 static int get_uint(loader *L, const cJSON *obj, const char *key,
                     unsigned hi, unsigned *out) {
     double d = *out;
@@ -597,22 +609,8 @@ static int load_settings(loader *L, const cJSON *v) {
     if (!rc) rc = get_uint(L, v, "max_misses", 100, &s->max_misses);
     if (!rc) rc = get_uint(L, v, "context_turns", 100, &s->context_turns);
     if (!rc) rc = get_uint(L, v, "context_seconds", 86400 * 7, &s->context_seconds);
-    const cJSON *r = member(v, "handoff_on_repeat");
-    if (!rc && r) {
-        size_t old = path_push_key(L, "handoff_on_repeat");
-        rc = want(L, r, is_bool, "true or false");
-        if (!rc)
-            s->handoff_on_repeat = cJSON_IsTrue(r);
-        path_pop(L, old);
-    }
-    const cJSON *q = member(v, "handoff_on_request");
-    if (!rc && q) {
-        size_t old = path_push_key(L, "handoff_on_request");
-        rc = want(L, q, is_bool, "true or false");
-        if (!rc)
-            s->handoff_on_request = cJSON_IsTrue(q);
-        path_pop(L, old);
-    }
+    if (!rc) rc = get_bool(L, v, "handoff_on_repeat", &s->handoff_on_repeat);
+    if (!rc) rc = get_bool(L, v, "handoff_on_request", &s->handoff_on_request);
     const cJSON *t = member(v, "traditional");
     if (!rc && t) {
         size_t old = path_push_key(L, "traditional");
