@@ -555,12 +555,11 @@ static int get_uint(loader *L, const cJSON *obj, const char *key,
     return rc;
 }
 
-/* {"zh": "...", "en": "..."} into a text3 (Traditional derived later). */
-static int get_text3(loader *L, const cJSON *v, csbot__text3 *t) {
-    static const char *const keys[] = {"zh", "en", NULL};
-    int rc = want(L, v, is_obj, "an object with \"zh\" and/or \"en\" strings");
-    if (!rc)
-        rc = check_keys(L, v, keys);
+/* The "zh" and/or "en" strings of object v into t (other keys are the
+ * caller's to check). */
+static int read_text3(loader *L, const cJSON *v, csbot__text3 *t) {
+    static const char *const keys[] = {"zh", "en"};
+    int rc = CSBOT_OK;
     for (int i = 0; i < 2 && !rc; i++) {
         const cJSON *s = member(v, keys[i]);
         if (!s)
@@ -580,6 +579,15 @@ static int get_text3(loader *L, const cJSON *v, csbot__text3 *t) {
     if (!rc && !t->t[CSBOT__ZHS] && !t->t[CSBOT__EN])
         rc = fail(L, CSBOT_ESCHEMA, "needs \"zh\" or \"en\"");
     return rc;
+}
+
+/* {"zh": "...", "en": "..."} into a text3 (Traditional derived later). */
+static int get_text3(loader *L, const cJSON *v, csbot__text3 *t) {
+    static const char *const keys[] = {"zh", "en", NULL};
+    int rc = want(L, v, is_obj, "an object with \"zh\" and/or \"en\" strings");
+    if (!rc)
+        rc = check_keys(L, v, keys);
+    return rc ? rc : read_text3(L, v, t);
 }
 
 static int make_trad(loader *L, csbot__text3 *t) {
@@ -1023,25 +1031,7 @@ static int load_responses(loader *L, const cJSON *v, const cJSON *shop,
             rc = check_keys(L, r, keys);
         if (!rc) {
             it->nresponses++;
-            /* get_text3 rejects "when", so copy the texts by hand */
-            for (int i = 0; i < 2 && !rc; i++) {
-                const cJSON *s = member(r, i ? "en" : "zh");
-                if (!s)
-                    continue;
-                size_t o2 = path_push_key(L, i ? "en" : "zh");
-                rc = want(L, s, is_str, "a string");
-                if (!rc)
-                    rc = str_ok(L, s->valuestring);
-                if (!rc) {
-                    char **dst = &re->text.t[i ? CSBOT__EN : CSBOT__ZHS];
-                    *dst = csbot__strdup(L->a, s->valuestring);
-                    if (!*dst)
-                        rc = CSBOT_ENOMEM;
-                }
-                path_pop(L, o2);
-            }
-            if (!rc && !re->text.t[CSBOT__ZHS] && !re->text.t[CSBOT__EN])
-                rc = fail(L, CSBOT_ESCHEMA, "needs \"zh\" or \"en\"");
+            rc = read_text3(L, r, &re->text);
         }
         if (!rc)
             rc = fill_text3(L, shop, &re->text, it);
