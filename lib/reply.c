@@ -27,13 +27,14 @@
 #include "session.h"
 #include "utf8.h"
 
+#include <stdarg.h>
+
 static void set_err(csbot_session *s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-#include <stdarg.h>
 static void set_err(csbot_session *s, const char *fmt, ...) {
     char tmp[256];
     va_list ap;

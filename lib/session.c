@@ -378,8 +378,8 @@ CSBOT_API int csbot_reply_candidate(const csbot_reply *r, size_t i,
 }
 
 /* The reply's slots are the session's slots (committed at the end of the
- * turn); the reply points back to its session through this offset trick is
- * avoided: the reply is embedded in the session. */
+ * turn). The reply is embedded in its session, so the session is found from
+ * the reply's address. */
 static const csbot_session *session_of(const csbot_reply *r) {
     return (const csbot_session *)((const char *)r -
                                    offsetof(csbot_session, reply));

@@ -126,16 +126,8 @@ void csbot__stats_flush(csbot_session *s) {
     csbot__local_stats *l = &s->ls;
     csbot_stats *st = s->stats;
     int64_t now = csbot__session_now(s);
-    if (!st) {
-        /* nothing to report to: forget the counts */
-        uint32_t keep = 0;
-        const csbot_kb *kb = l->kb;
-        memset(l, 0, sizeof *l);
-        l->kb = kb;
-        l->nhit = keep;
-        l->last_flush_ms = now;
-        return;
-    }
+    if (!st)
+        goto reset; /* nothing to report to: forget the counts */
     pthread_mutex_lock(&st->mu);
     csbot__local_stats *t = &st->tot;
     t->replies += l->replies;
@@ -158,6 +150,7 @@ void csbot__stats_flush(csbot_session *s) {
         if (l->hit[i] < l->kb->nintents)
             add_hit(st, l->kb->intents[l->hit[i]].id, 1);
     pthread_mutex_unlock(&st->mu);
+reset:;
     const csbot_kb *kb = l->kb;
     memset(l, 0, sizeof *l);
     l->kb = kb;
