@@ -14,7 +14,9 @@
  *     word pairs, Chinese characters and pairs) with the nearest example of
  *     the intent, found through the inverted index (with a classifier, only
  *     the lists of the message's 4 rarest features are read: enough to find
- *     near-duplicates; the 3 best get their exact cosine);
+ *     near-duplicates; the 3 best get their exact cosine; in FAQ mode the
+ *     rarest features' lists up to a fixed number of postings, so that the
+ *     cost of a reply does not grow with the number of entries);
  *   - coverage: the share of the message's words (English) and character
  *     pairs (Chinese) that occur in some example.
  *
@@ -415,6 +417,13 @@ static float row_cosine(const csbot__index *ix, const csbot__scratch *s,
 #define RESCORE 8
 #define RESCORE_CLS 3
 #define RAREST 4
+#define FAQ_RAREST 24
+#define FAQ_BUDGET 1024
+
+/* The length of feature f's list of examples. */
+static inline uint32_t plen(const csbot__index *ix, uint32_t f) {
+    return ix->start[f + 1] - ix->start[f];
+}
 
 /* Per-intent similarity to the nearest example, into s->isim (0 for the
  * intents not in s->tint). The inverted index holds only the informative
@@ -461,31 +470,49 @@ static int similarities(const csbot_kb *kb, csbot__scratch *s) {
     /* With a classifier the similarity only has to find near-duplicates
      * of the message: those share its rarest features, so only the lists
      * of the RAREST rarest ones are read. Without one (FAQ mode) it ranks
-     * the answers: all the lists. */
-    uint32_t pick[RAREST];
-    size_t npick = 0;
-    if (kb->model.nclass) {
-        for (size_t k = 0; k < s->nq; k++) {
-            uint32_t f = s->qids[k];
-            uint32_t len = ix->start[f + 1] - ix->start[f];
-            if (len == 0)
-                continue;
-            if (npick < RAREST) {
-                pick[npick++] = (uint32_t)k;
-                continue;
-            }
-            size_t w = 0; /* replace the longest list picked so far */
-            for (size_t i = 1; i < npick; i++)
-                if (ix->start[s->qids[pick[i]] + 1] - ix->start[s->qids[pick[i]]] >
-                    ix->start[s->qids[pick[w]] + 1] - ix->start[s->qids[pick[w]]])
-                    w = i;
-            if (len < ix->start[s->qids[pick[w]] + 1] - ix->start[s->qids[pick[w]]])
-                pick[w] = (uint32_t)k;
+     * the answers: the lists of up to FAQ_RAREST features, rarest first,
+     * as long as they stay within FAQ_BUDGET postings in all (the RAREST
+     * rarest are always read). A feature whose list is long says little
+     * about which entry is meant, and the budget keeps the cost of a reply
+     * from growing with the number of entries; the features not read still
+     * count in the exact cosine of the best candidates. */
+    uint32_t pick[FAQ_RAREST];
+    size_t npick = 0, maxpick = kb->model.nclass ? RAREST : FAQ_RAREST;
+    for (size_t k = 0; k < s->nq; k++) {
+        uint32_t len = plen(ix, s->qids[k]);
+        if (len == 0)
+            continue;
+        if (npick < maxpick) {
+            pick[npick++] = (uint32_t)k;
+            continue;
         }
+        size_t w = 0; /* replace the longest list picked so far */
+        for (size_t i = 1; i < npick; i++)
+            if (plen(ix, s->qids[pick[i]]) > plen(ix, s->qids[pick[w]]))
+                w = i;
+        if (len < plen(ix, s->qids[pick[w]]))
+            pick[w] = (uint32_t)k;
     }
-    size_t nread = kb->model.nclass ? npick : s->nq;
+    /* rarest first */
+    for (size_t i = 1; i < npick; i++) {
+        uint32_t x = pick[i];
+        size_t j = i;
+        while (j > 0 && plen(ix, s->qids[pick[j - 1]]) > plen(ix, s->qids[x])) {
+            pick[j] = pick[j - 1];
+            j--;
+        }
+        pick[j] = x;
+    }
+    size_t nread = 0, posted = 0;
+    while (nread < npick) {
+        size_t len = plen(ix, s->qids[pick[nread]]);
+        if (nread >= RAREST && posted + len > FAQ_BUDGET)
+            break;
+        posted += len;
+        nread++;
+    }
     for (size_t kk = 0; kk < nread; kk++) {
-        size_t k = kb->model.nclass ? pick[kk] : kk;
+        size_t k = pick[kk];
         uint32_t f = s->qids[k];
         float q = s->qvals[k];
         for (uint32_t j = ix->start[f]; j < ix->start[f + 1]; j++) {
