@@ -1,8 +1,10 @@
 /*
- * calibrate.c - `csbot calibrate`: find the lowest answer threshold whose
- * answered precision on a dev set reaches a target (offline rule), derive
- * the suggest threshold, and optionally write a copy of the KB JSON with
- * these settings.
+ * calibrate.c - `csbot calibrate`: choose the answer threshold and the
+ * ambiguity margin from a labelled dev set (offline rule, see score.c):
+ * among the pairs that reach the targets given (answered precision P,
+ * out-of-scope recall R), the one that answers the most in-scope rows
+ * right; derive the suggest threshold, and optionally write a copy of the
+ * KB JSON with these settings.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@ static void set_setting(cJSON *settings, const char *key, double v) {
 }
 
 static int write_calibrated(const char *kb_path, const char *out_path,
-                            double answer, double suggest) {
+                            double answer, double suggest, double margin) {
     char *text;
     size_t len;
     int e = read_file(kb_path, &text, &len);
@@ -64,6 +66,7 @@ static int write_calibrated(const char *kb_path, const char *out_path,
     }
     set_setting(settings, "answer_threshold", answer);
     set_setting(settings, "suggest_threshold", suggest);
+    set_setting(settings, "ambiguity_margin", margin);
     char *out = cJSON_Print(root);
     cJSON_Delete(root);
     if (!out) {
@@ -82,14 +85,26 @@ static int write_calibrated(const char *kb_path, const char *out_path,
     return EXIT_OK;
 }
 
+/* The margins tried: 0.00 .. MAX_MARGIN in steps of 0.01. */
+#define MAX_MARGIN 20
+
 int cmd_calibrate(int argc, char **argv) {
     const char *kb_path = NULL, *file = NULL, *out_path = NULL, *v;
-    double precision = -1;
+    double precision = -1, oos_recall = -1, fixed_margin = -1;
     for (int i = 1; i < argc; i++) {
         if (opt_value("calibrate", argc, argv, &i, "precision", &v)) {
             if (parse_double(v, &precision) || precision <= 0 || precision > 1)
                 return usage_error("calibrate",
                                    "--precision must be a number in (0,1]");
+        } else if (opt_value("calibrate", argc, argv, &i, "oos-recall", &v)) {
+            if (parse_double(v, &oos_recall) || oos_recall <= 0 || oos_recall > 1)
+                return usage_error("calibrate",
+                                   "--oos-recall must be a number in (0,1]");
+        } else if (opt_value("calibrate", argc, argv, &i, "margin", &v)) {
+            if (parse_double(v, &fixed_margin) || fixed_margin < 0 ||
+                fixed_margin > 1)
+                return usage_error("calibrate",
+                                   "--margin must be a number in [0,1]");
         } else if (opt_value("calibrate", argc, argv, &i, "write", &v))
             out_path = v;
         else if (argv[i][0] == '-' && argv[i][1] != '\0')
@@ -103,8 +118,8 @@ int cmd_calibrate(int argc, char **argv) {
     }
     if (!kb_path || !file)
         return usage_error("calibrate", "needs a knowledge base and a dev file");
-    if (precision < 0)
-        return usage_error("calibrate", "--precision P is required");
+    if (precision < 0 && oos_recall < 0)
+        return usage_error("calibrate", "--precision P or --oos-recall R is required");
 
     dataset ds;
     int rc = collect("calibrate", kb_path, file, -1, &ds, NULL);
@@ -113,25 +128,57 @@ int cmd_calibrate(int argc, char **argv) {
         return rc;
     }
     int *dec = xmalloc(ds.n * sizeof *dec);
-    metrics m;
+    metrics m, best;
     int found = 0;
-    double t = 0;
-    for (int k = 1; k <= 100 && !found; k++) {
-        t = k / 100.0;
-        offline_metrics(&ds, t, dec, &m);
-        if (m.decided && (double)m.decided_ok / (double)m.decided >= precision - 1e-12)
-            found = 1;
+    double t = 0, margin = 0;
+    memset(&best, 0, sizeof best);
+    memset(&m, 0, sizeof m);
+    /* every margin (or the one given), each with its lowest threshold that
+     * reaches the targets; the pair that answers the most in-scope rows
+     * right wins, ties going to the larger margin */
+    for (int g = MAX_MARGIN; g >= 0; g--) {
+        double mg = fixed_margin >= 0 ? fixed_margin : g / 100.0;
+        for (int k = 1; k <= 100; k++) {
+            double tk = k / 100.0;
+            offline_metrics(&ds, tk, mg, dec, &m);
+            if (precision >= 0 && !(m.decided && (double)m.decided_ok /
+                                                         (double)m.decided >=
+                                                     precision - 1e-12))
+                continue;
+            if (oos_recall >= 0 && !(m.n_oos && (double)m.oos_ok /
+                                                        (double)m.n_oos >=
+                                                    oos_recall - 1e-12))
+                continue;
+            if (!found || m.in_ok > best.in_ok) {
+                found = 1;
+                best = m;
+                t = tk;
+                margin = mg;
+            }
+            break;
+        }
+        if (fixed_margin >= 0)
+            break;
     }
     free(dec);
     printf("calibration on %s: %zu rows (%zu in scope, %zu out of scope), "
-           "target precision %.2f\n",
-           file, ds.n, m.n_in, m.n_oos, precision);
-    printf("rule: %s; ambiguity margin %.2f\n", sweep_rule, ds.margin);
-    printf("current thresholds: answer %.2f, suggest %.2f\n", ds.answer,
-           ds.suggest);
+           "target:",
+           file, ds.n, m.n_in, m.n_oos);
+    if (precision >= 0)
+        printf(" answered precision %.2f", precision);
+    if (oos_recall >= 0)
+        printf("%s OOS recall %.2f", precision >= 0 ? "," : "", oos_recall);
+    printf("\nrule: %s\n", sweep_rule);
+    printf("current thresholds: answer %.2f, suggest %.2f, ambiguity margin "
+           "%.2f\n",
+           ds.answer, ds.suggest, ds.margin);
     if (!found) {
-        printf("no answer threshold in 0.01..1.00 reaches precision %.2f\n",
-               precision);
+        if (oos_recall >= 0 && m.n_oos == 0)
+            printf("%s has no _oos rows: OOS recall cannot be measured\n", file);
+        else
+            printf("no answer threshold in 0.01..1.00 and ambiguity margin "
+                   "in 0.00..%.2f reaches the target\n",
+                   fixed_margin >= 0 ? fixed_margin : MAX_MARGIN / 100.0);
         dataset_free(&ds);
         return EXIT_FAIL;
     }
@@ -140,22 +187,34 @@ int cmd_calibrate(int argc, char **argv) {
         suggest = t;
     printf("answer_threshold   %.2f\n", t);
     printf("suggest_threshold  %.2f\n", round2(suggest));
-    printf("at this threshold: answered precision %.4f (%zu/%zu), coverage ",
-           (double)m.decided_ok / (double)m.decided, m.decided_ok, m.decided);
-    if (m.n_in)
-        printf("%.4f (%zu/%zu)", (double)m.covered / (double)m.n_in, m.covered,
-               m.n_in);
+    printf("ambiguity_margin   %.2f\n", margin);
+    printf("at these thresholds: in-scope accuracy ");
+    if (best.n_in)
+        printf("%.4f (%zu/%zu)", (double)best.in_ok / (double)best.n_in,
+               best.in_ok, best.n_in);
+    else
+        printf("n/a");
+    printf(", answered precision ");
+    if (best.decided)
+        printf("%.4f (%zu/%zu)", (double)best.decided_ok / (double)best.decided,
+               best.decided_ok, best.decided);
+    else
+        printf("n/a");
+    printf(", coverage ");
+    if (best.n_in)
+        printf("%.4f (%zu/%zu)", (double)best.covered / (double)best.n_in,
+               best.covered, best.n_in);
     else
         printf("n/a");
     printf(", OOS recall ");
-    if (m.n_oos)
-        printf("%.4f (%zu/%zu)\n", (double)m.oos_ok / (double)m.n_oos, m.oos_ok,
-               m.n_oos);
+    if (best.n_oos)
+        printf("%.4f (%zu/%zu)\n", (double)best.oos_ok / (double)best.n_oos,
+               best.oos_ok, best.n_oos);
     else
         printf("n/a (no _oos rows)\n");
     rc = EXIT_OK;
     if (out_path) {
-        rc = write_calibrated(kb_path, out_path, t, suggest);
+        rc = write_calibrated(kb_path, out_path, t, suggest, margin);
         if (rc == EXIT_OK)
             printf("wrote %s\n", out_path);
     }

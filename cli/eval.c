@@ -153,7 +153,7 @@ static cJSON *json_report(const dataset *ds, const metrics *m, double load_ms,
         for (int k = 1; k <= 19; k++) {
             metrics sm;
             double t = k / 20.0;
-            offline_metrics(ds, t, dec, &sm);
+            offline_metrics(ds, t, ds->margin, dec, &sm);
             cJSON *e = cJSON_CreateObject();
             cJSON_AddItemToObject(e, "threshold", jnum(t, 1e2));
             cJSON_AddItemToObject(e, "coverage", jnum(frac(sm.covered, sm.n_in), 1e4));
@@ -251,7 +251,7 @@ static void text_report(const char *kb_path, const dataset *ds,
         for (int k = 1; k <= 19; k++) {
             metrics sm;
             double t = k / 20.0;
-            offline_metrics(ds, t, dec, &sm);
+            offline_metrics(ds, t, ds->margin, dec, &sm);
             double v[4] = {frac(sm.covered, sm.n_in),
                            frac(sm.decided_ok, sm.decided),
                            frac(sm.in_ok, sm.n_in), frac(sm.oos_ok, sm.n_oos)};

@@ -46,10 +46,14 @@ static const command commands[] = {
      "  --min-accuracy A  exit 1 when in-scope accuracy < A\n"
      "  --json          one JSON object (extra sections only when requested)\n"},
     {"calibrate", cmd_calibrate,
-     "calibrate KB DEV.tsv --precision P [--write OUT.json]",
-     "  Find the lowest answer threshold whose answered precision on DEV\n"
-     "  reaches P (and suggest = max(0.05, T - 0.2)); --write saves a copy of\n"
-     "  KB with these settings.\n"},
+     "calibrate KB DEV.tsv [--precision P] [--oos-recall R] [--margin M]\n"
+     "                     [--write OUT.json]",
+     "  Choose the answer threshold and ambiguity margin that answer the most\n"
+     "  in-scope rows of DEV right while reaching the targets given: answered\n"
+     "  precision P, a share R of the _oos rows declined (at least one\n"
+     "  target). Each margin 0.00..0.20 (or M alone) gets its lowest threshold\n"
+     "  that reaches them; ties go to the larger margin. suggest = max(0.05,\n"
+     "  T - 0.2). --write saves a copy of KB with these settings.\n"},
     {"version", cmd_version, "version", "  Print the library version.\n"},
     {"help", cmd_help, "help [COMMAND]", "  Show this help.\n"},
 };

@@ -421,10 +421,10 @@ static int offline_decision(const erow *r, double t, double margin) {
     return NO_DECISION;
 }
 
-void offline_metrics(const dataset *ds, double t, int *dec,
-                            metrics *m) {
+void offline_metrics(const dataset *ds, double t, double margin, int *dec,
+                     metrics *m) {
     for (size_t i = 0; i < ds->n; i++)
-        dec[i] = offline_decision(&ds->rows[i], t, ds->margin);
+        dec[i] = offline_decision(&ds->rows[i], t, margin);
     compute(ds, dec, m);
 }
 

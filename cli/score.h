@@ -68,7 +68,8 @@ double frac(size_t num, size_t den);
 /* The figures for one decision per row. */
 void compute(const dataset *ds, const int *decision, metrics *m);
 /* The figures under the offline rule at threshold t (dec: n scratch ints). */
-void offline_metrics(const dataset *ds, double t, int *dec, metrics *m);
+void offline_metrics(const dataset *ds, double t, double margin, int *dec,
+                     metrics *m);
 /* The offline rule, in words, for the outputs. */
 extern const char sweep_rule[];
 

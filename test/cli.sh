@@ -201,5 +201,35 @@ check "calibrate exits 0" eq "$rc" 0
 check "calibrate writes thresholds" has "$(jget answer_threshold "$tmp/calibrated.json")" '^[01](\.[0-9]+)?$'
 check "calibrated KB loads" eq "$(status "$CSBOT" lint "$tmp/calibrated.json")" 0
 
+# --oos-recall on the shop tuning set (120 _oos rows): the threshold and the
+# margin chosen together decline at least that share, answer at least as
+# many rows right as the best threshold at the fixed default margin, and are
+# written to the copy
+dev=test/data/shop-dev.tsv
+rc=0
+"$CSBOT" calibrate intents/shop.json "$dev" --oos-recall 0.95 \
+    --write "$tmp/cal2.json" >"$tmp/cal2.txt" || rc=$?
+check "calibrate --oos-recall exits 0" eq "$rc" 0
+line=$(grep '^at these thresholds' "$tmp/cal2.txt" || true)
+check "calibrate --oos-recall reaches the recall" awk -v l="$line" 'BEGIN {
+    n = split(l, w, /OOS recall /); exit !(n == 2 && w[2] + 0 >= 0.95) }'
+margin=$(awk '/^ambiguity_margin/ { print $2 }' "$tmp/cal2.txt")
+check "calibrate writes the margin it chose" \
+    awk -v a="$(jget ambiguity_margin "$tmp/cal2.json")" -v b="$margin" \
+    'BEGIN { exit !(b != "" && a + 0 == b + 0) }'
+"$CSBOT" calibrate intents/shop.json "$dev" --oos-recall 0.95 --margin 0.10 \
+    >"$tmp/cal3.txt" || true
+right() { sed -n 's/^at these thresholds: in-scope accuracy [0-9.]* (\([0-9]*\)\/.*/\1/p' "$1"; }
+check "calibrate: choosing the margin answers no fewer rows right" \
+    awk -v a="$(right "$tmp/cal2.txt")" -v b="$(right "$tmp/cal3.txt")" \
+    'BEGIN { exit !(a != "" && b != "" && a + 0 >= b + 0) }'
+check "calibrate --margin keeps the margin" \
+    grep -q '^ambiguity_margin   0.10$' "$tmp/cal3.txt"
+grep -v '^_oos' "$dev" >"$tmp/no_oos.tsv"
+check "calibrate --oos-recall without _oos rows exits 1" \
+    eq "$(status "$CSBOT" calibrate intents/shop.json "$tmp/no_oos.tsv" --oos-recall 0.9)" 1
+check "calibrate without a target is a usage error" \
+    eq "$(status "$CSBOT" calibrate intents/shop.json "$dev")" 2
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
