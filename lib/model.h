@@ -53,10 +53,25 @@ typedef struct csbot__traincfg {
 
 void csbot__traincfg_default(csbot__traincfg *cfg);
 
+/* The stored weights: one signed integer per feature and class, with one
+ * float scale per feature (symmetric: the row's largest magnitude becomes
+ * CSBOT__QMAX). */
+typedef int8_t csbot__qweight;
+#define CSBOT__QMAX 127
+/* Bytes before a stored row's weights: its scale, then padding. */
+#define CSBOT__QHEAD 8
+
 typedef struct csbot__model {
     size_t nfeat, nclass;
     size_t stride; /* nclass rounded up to CSBOT__CBLOCK */
-    float *w; /* nfeat * stride, feature-major: row f holds all classes */
+    /* nfeat rows of rowsize bytes, feature-major (row f holds all classes),
+     * 64-byte aligned: at offset 0 the row's scale (a float), at
+     * CSBOT__QHEAD stride csbot__qweight (the classes' weights, padding
+     * zero); rowsize is a multiple of 32, so that a row spans as few cache
+     * lines as its size allows */
+    const unsigned char *w;
+    size_t rowsize;
+    void *wblock;  /* the allocation that holds w */
     float *b; /* stride */
     float scale;
     float temp;     /* temperature (already folded into w and b) */
