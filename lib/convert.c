@@ -99,6 +99,14 @@ static int build_map(const csbot__alloc *a, const char *config,
                 p++;
         }
     opencc_convert_utf8_free(outs);
+    if (rc == CSBOT_OK) {
+        m->bmp = csbot__calloc(a, 0x10000 / 64, sizeof(uint64_t));
+        if (!m->bmp)
+            return CSBOT_ENOMEM;
+        for (size_t i = 0; i < m->n; i++)
+            if (m->from[i] < 0x10000)
+                m->bmp[m->from[i] >> 6] |= (uint64_t)1 << (m->from[i] & 63);
+    }
     return rc;
 }
 
@@ -148,7 +156,9 @@ void csbot__convert_free(const csbot__alloc *a, csbot__convert *c) {
     csbot__convert_close_opencc(c);
     csbot__free(a, c->t2s.from);
     csbot__free(a, c->t2s.to);
+    csbot__free(a, c->t2s.bmp);
     csbot__free(a, c->s2t_chars.from);
     csbot__free(a, c->s2t_chars.to);
+    csbot__free(a, c->s2t_chars.bmp);
     memset(c, 0, sizeof *c);
 }

@@ -66,6 +66,8 @@ typedef struct csbot__phrases {
     csbot__dict first; /* first code point -> index of first phrase with it
                           (phrases sorted by first code point, then length
                           descending) */
+    uint64_t firstbits[64]; /* bit (cp mod 4096): some phrase starts with a
+                               code point of that residue */
 } csbot__phrases;
 
 typedef struct csbot__settings {

@@ -23,6 +23,7 @@ static int cmp_phrase(const void *x, const void *y) {
 
 int csbot__phrases_index(const csbot__alloc *a, csbot__phrases *ph) {
     csbot__dict_free(a, &ph->first);
+    memset(ph->firstbits, 0, sizeof ph->firstbits);
     if (ph->n == 0)
         return CSBOT_OK;
     qsort(ph->p, ph->n, sizeof *ph->p, cmp_phrase);
@@ -31,6 +32,7 @@ int csbot__phrases_index(const csbot__alloc *a, csbot__phrases *ph) {
         uint32_t cp;
         csbot__utf8_next((const unsigned char *)ph->p[i].from, &cp);
         rc = csbot__dict_put(a, &ph->first, (uint64_t)cp + 1, (uint32_t)i, NULL);
+        ph->firstbits[(cp & 4095) >> 6] |= (uint64_t)1 << (cp & 63);
     }
     return rc;
 }
@@ -68,7 +70,9 @@ static int boundary_after(const char *text, size_t len, size_t i) {
 static const csbot__phrase *find_at(const csbot__phrases *ph, const char *text,
                                     size_t len, size_t i, uint32_t cp) {
     uint32_t first;
-    if (!csbot__dict_get(&ph->first, (uint64_t)cp + 1, &first))
+    /* most code points start no phrase: a bit says so without the lookup */
+    if (!((ph->firstbits[(cp & 4095) >> 6] >> (cp & 63)) & 1) ||
+        !csbot__dict_get(&ph->first, (uint64_t)cp + 1, &first))
         return NULL;
     for (size_t k = first; k < ph->n; k++) {
         const csbot__phrase *p = &ph->p[k];

@@ -7,11 +7,14 @@
 #include "internal.h"
 
 /* A map from one code point to another (Traditional -> Simplified). Sorted by
- * from; looked up by binary search. Owned by the kb (convert.c builds it). */
+ * from; looked up by binary search, after a bit set of the BMP code points
+ * that have an entry (most characters of a message have none). Owned by the
+ * kb (convert.c builds it). */
 typedef struct csbot__cpmap {
     uint32_t *from;
     uint32_t *to;
     size_t n;
+    uint64_t *bmp; /* 0x10000 bits, or NULL (then every lookup searches) */
 } csbot__cpmap;
 
 uint32_t csbot__cpmap_get(const csbot__cpmap *m, uint32_t cp); /* 0: none */
