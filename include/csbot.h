@@ -321,8 +321,8 @@ CSBOT_API void csbot_stats_free(csbot_stats *st);
  * @brief Write the figures as a JSON object.
  *
  * Sessions add their counts to the stats object at most once a second or
- * every 256 replies (and on reset, handoff and free), so no shared memory is
- * written on every reply; csbot_session_flush_stats() forces it.
+ * every 256 replies (and on handoff and free), so no shared memory is
+ * written on every reply or reset; csbot_session_flush_stats() forces it.
  * @param buf Output; may be NULL when size is 0.
  * @return The length the JSON needs, excluding the NUL (like snprintf).
  */

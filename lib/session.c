@@ -226,7 +226,10 @@ static void clear_conversation(csbot_session *s) {
 CSBOT_API void csbot_session_reset(csbot_session *s) {
     if (!s || s->busy)
         return;
-    csbot__stats_flush(s);
+    /* no statistics flush: the counts stay in the session until the next
+     * one is due (see reply.c), so that a host which resets its session
+     * after every short conversation does not write shared memory each
+     * time */
     clear_conversation(s);
     csbot__buf_clear(&s->err);
 }

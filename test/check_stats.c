@@ -435,6 +435,37 @@ START_TEST(two_threads_exact_totals) {
 }
 END_TEST
 
+/* Sessions write the shared object at most once a second (or every 256
+ * replies), not on every reply or reset: conversations that a host resets
+ * after each message must not contend for it. */
+START_TEST(flushes_are_rate_limited) {
+    csbot_stats *st = NULL;
+    ck_assert_int_eq(csbot_stats_new(&st, 0, 0), CSBOT_OK);
+    fclock clk = {T0};
+    csbot_session *s = session_with(st, &clk);
+    t_say(s, "可以退货吗");
+    cJSON *j = stats_json(st);
+    double first = num(j, "replies");
+    cJSON_Delete(j);
+    for (int i = 0; i < 3; i++) {
+        csbot_session_reset(s);
+        t_say(s, "可以退货吗");
+        clk.ms += 100;
+    }
+    csbot_session_reset(s);
+    j = stats_json(st);
+    ck_assert_double_eq(num(j, "replies"), first); /* within the second */
+    cJSON_Delete(j);
+    clk.ms += 1000;
+    t_say(s, "可以退货吗");
+    j = stats_json(st);
+    ck_assert_double_eq(num(j, "replies"), 5); /* the next second's reply */
+    cJSON_Delete(j);
+    csbot_session_free(s);
+    csbot_stats_free(st);
+}
+END_TEST
+
 Suite *stats_suite(void) {
     Suite *s = suite_create("stats");
     TCase *tc = tcase_create("figures");
@@ -448,6 +479,7 @@ Suite *stats_suite(void) {
     tcase_add_test(tc, detach_and_reattach);
     tcase_add_test(tc, host_handoff_counted);
     tcase_add_test(tc, two_threads_exact_totals);
+    tcase_add_test(tc, flushes_are_rate_limited);
     suite_add_tcase(s, tc);
     return s;
 }
