@@ -20,18 +20,15 @@
  * for all intents, the default). Chinese uses @nlpjs/lang-zh (bundled with node-nlp
  * through @nlpjs/lang-all): dictionary-based word segmentation.
  *
- * Measured: training time; --passes (default 3) passes over the test messages
- * in order, each `await manager.process(lang, text)` timed with
- * process.hrtime.bigint() (as bench/bench.c does for libcsbot);
+ * Measured: training time; one pass over the test messages in order, each
+ * `await manager.process(lang, text)` timed with process.hrtime.bigint();
  * accuracy = top-ranked intent of result.classifications == label (the same
  * definition as csbot's top1_accuracy), also answered accuracy (result.intent,
- * which is 'None' under NLP.js's own threshold), from the first pass;
- * p50/p99 (nearest rank) over every timed call, and best_p50/best_p99 over
- * each message's fastest time of the passes (robust to the VM's pauses;
- * NLP.js's later passes find the message's tokens in its cache, which can
- * only favour NLP.js); qps = messages / sum of the first pass's process()
- * times (one thread: Node runs process()
- * on one thread). Before the timed pass, --warmup (default 500) training
+ * which is 'None' under NLP.js's own threshold); p50/p99 (nearest rank) and
+ * qps = messages / sum of process() times (one thread: Node runs process()
+ * on one thread). One pass only: NLP.js keeps the result of every text it
+ * has processed (Nlu's cache.results, for an hour), so a second pass would
+ * time cache lookups. Before the timed pass, --warmup (default 500) training
  * utterances are processed to warm the JIT; NLP.js caches the tokenisation of
  * every utterance it has seen (training ones included), so the warm-up uses
  * training text, never the test messages.
@@ -41,12 +38,12 @@
 const fs = require('fs');
 
 function parseArgs(argv) {
-  const o = { iterations: 0, warmup: 500, passes: 3 };
+  const o = { iterations: 0, warmup: 500 };
   for (let i = 2; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
     const v = argv[i + 1];
     if (v === undefined) throw new Error(`missing value for ${argv[i]}`);
-    o[k] = ['iterations', 'warmup', 'passes'].includes(k) ? Number(v) : v;
+    o[k] = ['iterations', 'warmup'].includes(k) ? Number(v) : v;
   }
   for (const k of ['name', 'train', 'test', 'lang']) {
     if (!o[k]) throw new Error(`--${k} is required`);
@@ -119,29 +116,22 @@ async function main() {
   }
 
   const lat = [];
-  const best = new Array(test.length).fill(Infinity);
   let top1 = 0;
   let answered = 0;
   let total = 0;
   let nIn = 0;
-  for (let pass = 0; pass < Math.max(1, o.passes); pass += 1) {
-    for (let i = 0; i < test.length; i += 1) {
-      const r = test[i];
-      const a = process.hrtime.bigint();
-      const res = await manager.process(o.lang, r.text);
-      const us = Number(process.hrtime.bigint() - a) / 1e3;
-      lat.push(us);
-      if (us < best[i]) best[i] = us;
-      if (pass > 0) continue;
-      total += us;
-      if (r.label === '_oos') continue;
-      nIn += 1;
-      const cls = (res.classifications || []).filter((c) => c.intent !== 'None');
-      if (cls.length && cls[0].intent === r.label) top1 += 1;
-      if (res.intent === r.label) answered += 1;
-    }
+  for (const r of test) {
+    const a = process.hrtime.bigint();
+    const res = await manager.process(o.lang, r.text);
+    const us = Number(process.hrtime.bigint() - a) / 1e3;
+    lat.push(us);
+    total += us;
+    if (r.label === '_oos') continue;
+    nIn += 1;
+    const cls = (res.classifications || []).filter((c) => c.intent !== 'None');
+    if (cls.length && cls[0].intent === r.label) top1 += 1;
+    if (res.intent === r.label) answered += 1;
   }
-  best.sort((x, y) => x - y);
   lat.sort((x, y) => x - y);
   const out = {
     engine: 'nlpjs',
@@ -157,9 +147,6 @@ async function main() {
     answered_accuracy: Number((answered / nIn).toFixed(4)),
     p50_us: Number(percentile(lat, 50).toFixed(1)),
     p99_us: Number(percentile(lat, 99).toFixed(1)),
-    best_p50_us: Number(percentile(best, 50).toFixed(1)),
-    best_p99_us: Number(percentile(best, 99).toFixed(1)),
-    passes: Math.max(1, o.passes),
     qps: Math.round(test.length / (total / 1e6)),
   };
   const json = JSON.stringify(out);
