@@ -105,7 +105,7 @@ static int build_map(const csbot__alloc *a, const char *config,
             return CSBOT_ENOMEM;
         for (size_t i = 0; i < m->n; i++)
             if (m->from[i] < 0x10000)
-                m->bmp[m->from[i] >> 6] |= (uint64_t)1 << (m->from[i] & 63);
+                csbot__bit_set(m->bmp, m->from[i]);
     }
     return rc;
 }

@@ -108,4 +108,12 @@ static inline uint64_t csbot__rand(uint64_t *state) {
     return z ^ (z >> 31);
 }
 
+/* Bit sets: arrays of uint64_t, bit i in word i / 64. */
+static inline void csbot__bit_set(uint64_t *bits, size_t i) {
+    bits[i >> 6] |= (uint64_t)1 << (i & 63);
+}
+static inline int csbot__bit_get(const uint64_t *bits, size_t i) {
+    return (int)((bits[i >> 6] >> (i & 63)) & 1);
+}
+
 #endif

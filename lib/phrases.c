@@ -32,7 +32,7 @@ int csbot__phrases_index(const csbot__alloc *a, csbot__phrases *ph) {
         uint32_t cp;
         csbot__utf8_next((const unsigned char *)ph->p[i].from, &cp);
         rc = csbot__dict_put(a, &ph->first, (uint64_t)cp + 1, (uint32_t)i, NULL);
-        ph->firstbits[(cp & 4095) >> 6] |= (uint64_t)1 << (cp & 63);
+        csbot__bit_set(ph->firstbits, cp & 4095);
     }
     return rc;
 }
@@ -71,7 +71,7 @@ static const csbot__phrase *find_at(const csbot__phrases *ph, const char *text,
                                     size_t len, size_t i, uint32_t cp) {
     uint32_t first;
     /* most code points start no phrase: a bit says so without the lookup */
-    if (!((ph->firstbits[(cp & 4095) >> 6] >> (cp & 63)) & 1) ||
+    if (!csbot__bit_get(ph->firstbits, cp & 4095) ||
         !csbot__dict_get(&ph->first, (uint64_t)cp + 1, &first))
         return NULL;
     for (size_t k = first; k < ph->n; k++) {

@@ -14,7 +14,7 @@
 uint32_t csbot__cpmap_get(const csbot__cpmap *m, uint32_t cp) {
     if (!m || !m->n)
         return 0;
-    if (cp < 0x10000 && m->bmp && !((m->bmp[cp >> 6] >> (cp & 63)) & 1))
+    if (cp < 0x10000 && m->bmp && !csbot__bit_get(m->bmp, cp))
         return 0;
     size_t lo = 0, hi = m->n;
     while (lo < hi) {
