@@ -142,14 +142,18 @@ static inline void scal(float *restrict v, float x, size_t n) {
             v[c + j] *= x;
 }
 
-/* Ask for the cache lines of a weight row ahead of its use (the rows of a
- * message's features are scattered over the whole weight matrix). */
-static inline void prefetch_row(const float *row, size_t n) {
+/* Ask for the cache lines of the n bytes at p ahead of their use (the rows
+ * of a message's features are scattered over the whole weight matrix), up
+ * to the last one, which steps of 64 from an address not on a line boundary
+ * can miss. */
+static inline void prefetch_bytes(const void *p, size_t n) {
 #if defined(__GNUC__)
-    for (size_t c = 0; c < n; c += 16)
-        __builtin_prefetch(row + c);
+    const unsigned char *b = p;
+    for (size_t c = 0; c < n; c += 64)
+        __builtin_prefetch(b + c);
+    __builtin_prefetch(b + n - 1);
 #else
-    CSBOT_UNUSED(row);
+    CSBOT_UNUSED(p);
     CSBOT_UNUSED(n);
 #endif
 }
@@ -161,10 +165,11 @@ static void dot_rows(const float *restrict w, size_t stride,
                      float x0, float *restrict out) {
     memset(out, 0, stride * sizeof *out);
     for (size_t k = 0; k < n && k < AHEAD; k++)
-        prefetch_row(w + (size_t)ids[k] * stride, stride);
+        prefetch_bytes(w + (size_t)ids[k] * stride, stride * sizeof *w);
     for (size_t k = 0; k < n; k++) {
         if (k + AHEAD < n)
-            prefetch_row(w + (size_t)ids[k + AHEAD] * stride, stride);
+            prefetch_bytes(w + (size_t)ids[k + AHEAD] * stride,
+                           stride * sizeof *w);
         axpy(out, w + (size_t)ids[k] * stride, vals[k] * x0, stride);
     }
 }
@@ -187,19 +192,6 @@ static inline void axpy_q(float *restrict out,
     for (; c < n; c += CSBOT__CBLOCK)
         for (size_t j = 0; j < CSBOT__CBLOCK; j++)
             out[c + j] += x * (float)q[c + j];
-}
-
-/* Ask for the cache lines of the n bytes at p (up to the last one, which
- * steps of 64 from an address not on a line boundary can miss). */
-static inline void prefetch_bytes(const unsigned char *p, size_t n) {
-#if defined(__GNUC__)
-    for (size_t c = 0; c < n; c += 64)
-        __builtin_prefetch(p + c);
-    __builtin_prefetch(p + n - 1);
-#else
-    CSBOT_UNUSED(p);
-    CSBOT_UNUSED(n);
-#endif
 }
 
 void csbot__model_logits(const csbot__model *m, const uint32_t *ids,
