@@ -85,6 +85,15 @@ static int write_calibrated(const char *kb_path, const char *out_path,
     return EXIT_OK;
 }
 
+/* "LABEL 0.1234 (num/den)", or LABEL and none when den is 0. */
+static void print_ratio(const char *label, size_t num, size_t den,
+                        const char *none) {
+    if (den)
+        printf("%s%.4f (%zu/%zu)", label, (double)num / (double)den, num, den);
+    else
+        printf("%s%s", label, none);
+}
+
 /* The margins tried: 0.00 .. MAX_MARGIN in steps of 0.01. */
 #define MAX_MARGIN 20
 
@@ -141,13 +150,12 @@ int cmd_calibrate(int argc, char **argv) {
         for (int k = 1; k <= 100; k++) {
             double tk = k / 100.0;
             offline_metrics(&ds, tk, mg, dec, &m);
-            if (precision >= 0 && !(m.decided && (double)m.decided_ok /
-                                                         (double)m.decided >=
-                                                     precision - 1e-12))
+            /* frac() is NAN with no rows, which reaches no target */
+            if (precision >= 0 &&
+                !(frac(m.decided_ok, m.decided) >= precision - 1e-12))
                 continue;
-            if (oos_recall >= 0 && !(m.n_oos && (double)m.oos_ok /
-                                                        (double)m.n_oos >=
-                                                    oos_recall - 1e-12))
+            if (oos_recall >= 0 &&
+                !(frac(m.oos_ok, m.n_oos) >= oos_recall - 1e-12))
                 continue;
             if (!found || m.in_ok > best.in_ok) {
                 found = 1;
@@ -188,30 +196,12 @@ int cmd_calibrate(int argc, char **argv) {
     printf("answer_threshold   %.2f\n", t);
     printf("suggest_threshold  %.2f\n", round2(suggest));
     printf("ambiguity_margin   %.2f\n", margin);
-    printf("at these thresholds: in-scope accuracy ");
-    if (best.n_in)
-        printf("%.4f (%zu/%zu)", (double)best.in_ok / (double)best.n_in,
-               best.in_ok, best.n_in);
-    else
-        printf("n/a");
-    printf(", answered precision ");
-    if (best.decided)
-        printf("%.4f (%zu/%zu)", (double)best.decided_ok / (double)best.decided,
-               best.decided_ok, best.decided);
-    else
-        printf("n/a");
-    printf(", coverage ");
-    if (best.n_in)
-        printf("%.4f (%zu/%zu)", (double)best.covered / (double)best.n_in,
-               best.covered, best.n_in);
-    else
-        printf("n/a");
-    printf(", OOS recall ");
-    if (best.n_oos)
-        printf("%.4f (%zu/%zu)\n", (double)best.oos_ok / (double)best.n_oos,
-               best.oos_ok, best.n_oos);
-    else
-        printf("n/a (no _oos rows)\n");
+    print_ratio("at these thresholds: in-scope accuracy ", best.in_ok,
+                best.n_in, "n/a");
+    print_ratio(", answered precision ", best.decided_ok, best.decided, "n/a");
+    print_ratio(", coverage ", best.covered, best.n_in, "n/a");
+    print_ratio(", OOS recall ", best.oos_ok, best.n_oos, "n/a (no _oos rows)");
+    putchar('\n');
     rc = EXIT_OK;
     if (out_path) {
         rc = write_calibrated(kb_path, out_path, t, suggest, margin);
