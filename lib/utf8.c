@@ -5,7 +5,8 @@
  * ignorable characters, and Traditional -> Simplified Chinese through a code
  * point map built from OpenCC's data at load time. All work happens in
  * caller-kept buffers (utf8proc_decompose_custom/reencode), never
- * utf8proc_map, so the reply path does not allocate once warm.
+ * utf8proc_map, so the reply path does not allocate once warm. Text of
+ * printable ASCII alone only needs its case folded and skips utf8proc.
  */
 #include <utf8proc.h>
 
@@ -148,6 +149,42 @@ static int run(const csbot__alloc *a, csbot__normbuf *nb, const char *s,
     }
 }
 
+/* Whether s[0..len) is all printable ASCII (space to '~'). */
+static int printable_ascii(const char *s, size_t len) {
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned char bad = 0;
+    for (size_t i = 0; i < len; i++)
+        bad |= (unsigned char)((p[i] < 0x20) | (p[i] > 0x7E));
+    return !bad;
+}
+
+/* The normalisation of printable ASCII, without utf8proc: each of these
+ * characters is its own NFKC form, has no mark to strip, is not ignorable,
+ * lumps to itself and is no control character, so only case folding
+ * (A-Z to a-z) changes anything. Most English messages take this path;
+ * test/check_text.c compares it with utf8proc's result. */
+static int fold_ascii(const csbot__alloc *a, const char *s, size_t len,
+                      csbot__script *sc, csbot__buf *out) {
+    size_t start = out->len;
+    int rc = csbot__buf_append(a, out, s, len);
+    if (rc)
+        return rc;
+    unsigned char *p = (unsigned char *)out->data + start;
+    unsigned upper = 0, excl = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        unsigned up = (unsigned)(c >= 'A' && c <= 'Z');
+        upper += up;
+        excl += c == '!';
+        p[i] = (unsigned char)(c | (up << 5));
+    }
+    if (sc) {
+        sc->upper = upper;
+        sc->excl = excl;
+    }
+    return CSBOT_OK;
+}
+
 int csbot__utf8_normalize(const csbot__alloc *a, csbot__normbuf *nb,
                           const char *s, size_t len, const csbot__cpmap *t2s,
                           const csbot__cpmap *s2t, csbot__buf *out,
@@ -159,7 +196,9 @@ int csbot__utf8_normalize(const csbot__alloc *a, csbot__normbuf *nb,
               UTF8PROC_STRIPMARK | UTF8PROC_IGNORE | UTF8PROC_LUMP |
               UTF8PROC_NLF2LS | UTF8PROC_STRIPCC;
     size_t start = out->len;
-    int rc = run(a, nb, s, len, opt, &ctx, out);
+    int rc = printable_ascii(s, len)
+                 ? fold_ascii(a, s, len, sc, out)
+                 : run(a, nb, s, len, opt, &ctx, out);
     if (rc == CSBOT_OK && sc) {
         /* count words of Latin letters in the result */
         const unsigned char *p = (const unsigned char *)out->data + start;

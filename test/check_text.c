@@ -470,6 +470,53 @@ START_TEST(normalize_folds) {
 }
 END_TEST
 
+/* Printable ASCII is normalised without utf8proc (utf8.c's fold_ascii): the
+ * result and the script counts must equal utf8proc's, which a trailing
+ * U+200B (ignorable, removed) forces. */
+START_TEST(ascii_path_matches_utf8proc) {
+    csbot__alloc a;
+    csbot__alloc_init(&a, NULL, NULL);
+    csbot__normbuf nb = {NULL, 0};
+    csbot__buf fast = {NULL, 0, 0}, slow = {NULL, 0, 0};
+    char all[96 + 3];
+    for (int c = 0x20; c <= 0x7E; c++)
+        all[c - 0x20] = (char)c;
+    all[95] = 0;
+    const char *texts[] = {all, "WHY was I CHARGED twice?!!", "it's OK", "",
+                           "Top-up \\ failed: 50% [#12345] {x} `y` ~z | a_b"};
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+        char with_zwsp[200];
+        size_t n = strlen(texts[t]);
+        memcpy(with_zwsp, texts[t], n);
+        memcpy(with_zwsp + n, "\xE2\x80\x8B", 3);
+        csbot__script s1, s2;
+        csbot__buf_clear(&fast);
+        csbot__buf_clear(&slow);
+        ck_assert_int_eq(csbot__utf8_normalize(&a, &nb, texts[t], n, NULL,
+                                               NULL, &fast, &s1),
+                         CSBOT_OK);
+        ck_assert_int_eq(csbot__utf8_normalize(&a, &nb, with_zwsp, n + 3,
+                                               NULL, NULL, &slow, &s2),
+                         CSBOT_OK);
+        ck_assert_uint_eq(fast.len, slow.len);
+        ck_assert_int_eq(memcmp(fast.data ? fast.data : "",
+                                slow.data ? slow.data : "", fast.len),
+                         0);
+        ck_assert_int_eq(memcmp(&s1, &s2, sizeof s1), 0);
+    }
+    /* the result is folded, and control characters still go to utf8proc
+     * (a tab becomes a space there) */
+    csbot__buf_clear(&fast);
+    ck_assert_int_eq(csbot__utf8_normalize(&a, &nb, "Hi\tYOU", 6, NULL, NULL,
+                                           &fast, NULL),
+                     CSBOT_OK);
+    ck_assert_str_eq(fast.data, "hi you");
+    csbot__normbuf_free(&a, &nb);
+    csbot__buf_free(&a, &fast);
+    csbot__buf_free(&a, &slow);
+}
+END_TEST
+
 Suite *text_suite(void) {
     Suite *su = suite_create("text");
     TCase *tc = tcase_create("messages");
@@ -495,6 +542,7 @@ Suite *text_suite(void) {
     tcase_add_test(tc, utf8_check_table);
     tcase_add_test(tc, normalize_buffer_bounds);
     tcase_add_test(tc, normalize_folds);
+    tcase_add_test(tc, ascii_path_matches_utf8proc);
     suite_add_tcase(su, tc);
     return su;
 }
