@@ -68,6 +68,8 @@ typedef struct csbot__phrases {
                           descending) */
     uint64_t firstbits[64]; /* bit (cp mod 4096): some phrase starts with a
                                code point of that residue */
+    uint64_t inword[64];    /* the same for the phrases that match inside
+                               words too (not latin) */
 } csbot__phrases;
 
 typedef struct csbot__settings {

@@ -24,6 +24,7 @@ static int cmp_phrase(const void *x, const void *y) {
 int csbot__phrases_index(const csbot__alloc *a, csbot__phrases *ph) {
     csbot__dict_free(a, &ph->first);
     memset(ph->firstbits, 0, sizeof ph->firstbits);
+    memset(ph->inword, 0, sizeof ph->inword);
     if (ph->n == 0)
         return CSBOT_OK;
     qsort(ph->p, ph->n, sizeof *ph->p, cmp_phrase);
@@ -33,6 +34,8 @@ int csbot__phrases_index(const csbot__alloc *a, csbot__phrases *ph) {
         csbot__utf8_next((const unsigned char *)ph->p[i].from, &cp);
         rc = csbot__dict_put(a, &ph->first, (uint64_t)cp + 1, (uint32_t)i, NULL);
         csbot__bit_set(ph->firstbits, cp & 4095);
+        if (!ph->p[i].latin)
+            csbot__bit_set(ph->inword, cp & 4095);
     }
     return rc;
 }
@@ -66,12 +69,24 @@ static int boundary_after(const char *text, size_t len, size_t i) {
     return csbot__is_han(cp) || !csbot__is_wordchar(cp);
 }
 
+static int ascii_alnum(uint32_t cp) {
+    return (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') ||
+           (cp >= 'A' && cp <= 'Z');
+}
+
 /* The phrase matching at text[i], or NULL. */
 static const csbot__phrase *find_at(const csbot__phrases *ph, const char *text,
                                     size_t len, size_t i, uint32_t cp) {
     uint32_t first;
-    /* most code points start no phrase: a bit says so without the lookup */
-    if (!csbot__bit_get(ph->firstbits, cp & 4095) ||
+    /* most code points start no phrase: a bit says so without the lookup;
+     * inside an ASCII word only the phrases that need no word boundary
+     * can start (most of English text is inside words; a byte of a
+     * multi-byte character is never ASCII) */
+    uint32_t prev = i ? (unsigned char)text[i - 1] : 0;
+    const uint64_t *bits = ascii_alnum(prev) && ascii_alnum(cp)
+                               ? ph->inword
+                               : ph->firstbits;
+    if (!csbot__bit_get(bits, cp & 4095) ||
         !csbot__dict_get(&ph->first, (uint64_t)cp + 1, &first))
         return NULL;
     for (size_t k = first; k < ph->n; k++) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tests.h"
+#include "kb.h"
 #include "utf8.h"
 
 static csbot_kb *demo;
@@ -517,6 +518,44 @@ START_TEST(ascii_path_matches_utf8proc) {
 }
 END_TEST
 
+/* Phrase lists: Latin phrases match whole words only, phrases of Chinese or
+ * starting with a digit anywhere, also right after letters. */
+START_TEST(phrases_whole_words) {
+    csbot__alloc a;
+    csbot__alloc_init(&a, NULL, NULL);
+    static const char *const from[] = {"top up", "12315", "\xE9\x80\x80\xE6\xAC\xBE",
+                                       "up"};
+    static const char *const to[] = {"topup", "N", "R", "U"};
+    static const int latin[] = {1, 0, 0, 1};
+    csbot__phrases ph;
+    memset(&ph, 0, sizeof ph);
+    ph.p = csbot__calloc(&a, 4, sizeof *ph.p);
+    ck_assert_ptr_nonnull(ph.p);
+    for (size_t i = 0; i < 4; i++) {
+        ph.p[i].from = csbot__strdup(&a, from[i]);
+        ph.p[i].fromlen = strlen(from[i]);
+        ph.p[i].to = csbot__strdup(&a, to[i]);
+        ph.p[i].tolen = strlen(to[i]);
+        ph.p[i].latin = latin[i];
+        ph.p[i].weight = 1.0f;
+        ph.n++;
+    }
+    ck_assert_int_eq(csbot__phrases_index(&a, &ph), CSBOT_OK);
+    csbot__buf out = {NULL, 0, 0};
+    static const char text[] =
+        "stop up, top up; setup a12315 x\xE9\x80\x80\xE6\xAC\xBE upx up";
+    ck_assert_int_eq(csbot__phrases_replace(&a, &ph, text, strlen(text), &out),
+                     CSBOT_OK);
+    ck_assert_str_eq(out.data, "stop U, topup; setup aN xR upx U");
+    unsigned hits = 0;
+    ck_assert_float_eq(csbot__phrases_score(&ph, text, strlen(text), &hits),
+                       5.0f);
+    ck_assert_uint_eq(hits, 5);
+    csbot__buf_free(&a, &out);
+    csbot__phrases_free(&a, &ph);
+}
+END_TEST
+
 Suite *text_suite(void) {
     Suite *su = suite_create("text");
     TCase *tc = tcase_create("messages");
@@ -543,6 +582,7 @@ Suite *text_suite(void) {
     tcase_add_test(tc, normalize_buffer_bounds);
     tcase_add_test(tc, normalize_folds);
     tcase_add_test(tc, ascii_path_matches_utf8proc);
+    tcase_add_test(tc, phrases_whole_words);
     suite_add_tcase(su, tc);
     return su;
 }
