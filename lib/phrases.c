@@ -69,25 +69,29 @@ static int boundary_after(const char *text, size_t len, size_t i) {
     return csbot__is_han(cp) || !csbot__is_wordchar(cp);
 }
 
-static int ascii_alnum(uint32_t cp) {
+static inline int ascii_alnum(uint32_t cp) {
     return (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') ||
            (cp >= 'A' && cp <= 'Z');
+}
+
+/* Whether a phrase may start at text[i] (code point cp): most code points
+ * start none, and a bit says so without the lookup; inside an ASCII word
+ * only the phrases that need no word boundary can start (most of English
+ * text is inside words; a byte of a multi-byte character is never ASCII). */
+static inline int may_start(const csbot__phrases *ph, const char *text,
+                            size_t i, uint32_t cp) {
+    uint32_t prev = i ? (unsigned char)text[i - 1] : 0;
+    const uint64_t *bits = ascii_alnum(prev) && ascii_alnum(cp)
+                               ? ph->inword
+                               : ph->firstbits;
+    return csbot__bit_get(bits, cp & 4095);
 }
 
 /* The phrase matching at text[i], or NULL. */
 static const csbot__phrase *find_at(const csbot__phrases *ph, const char *text,
                                     size_t len, size_t i, uint32_t cp) {
     uint32_t first;
-    /* most code points start no phrase: a bit says so without the lookup;
-     * inside an ASCII word only the phrases that need no word boundary
-     * can start (most of English text is inside words; a byte of a
-     * multi-byte character is never ASCII) */
-    uint32_t prev = i ? (unsigned char)text[i - 1] : 0;
-    const uint64_t *bits = ascii_alnum(prev) && ascii_alnum(cp)
-                               ? ph->inword
-                               : ph->firstbits;
-    if (!csbot__bit_get(bits, cp & 4095) ||
-        !csbot__dict_get(&ph->first, (uint64_t)cp + 1, &first))
+    if (!csbot__dict_get(&ph->first, (uint64_t)cp + 1, &first))
         return NULL;
     for (size_t k = first; k < ph->n; k++) {
         const csbot__phrase *p = &ph->p[k];
@@ -112,23 +116,25 @@ int csbot__phrases_replace(const csbot__alloc *a, const csbot__phrases *ph,
         return csbot__buf_append(a, out, text, len);
     if (csbot__buf_reserve(a, out, len))
         return CSBOT_ENOMEM;
-    size_t i = 0;
+    size_t i = 0, copied = 0; /* text[copied..i) is still to be copied */
     while (i < len) {
         uint32_t cp;
         size_t k = csbot__utf8_next((const unsigned char *)text + i, &cp);
-        const csbot__phrase *p = find_at(ph, text, len, i, cp);
-        int rc;
-        if (p) {
-            rc = csbot__buf_append(a, out, p->to, p->tolen);
-            i += p->fromlen;
-        } else {
-            rc = csbot__buf_append(a, out, text + i, k);
+        const csbot__phrase *p =
+            may_start(ph, text, i, cp) ? find_at(ph, text, len, i, cp) : NULL;
+        if (!p) {
             i += k;
+            continue;
         }
+        int rc = csbot__buf_append(a, out, text + copied, i - copied);
+        if (!rc)
+            rc = csbot__buf_append(a, out, p->to, p->tolen);
         if (rc)
             return rc;
+        i += p->fromlen;
+        copied = i;
     }
-    return CSBOT_OK;
+    return csbot__buf_append(a, out, text + copied, len - copied);
 }
 
 float csbot__phrases_score(const csbot__phrases *ph, const char *text,
@@ -139,7 +145,8 @@ float csbot__phrases_score(const csbot__phrases *ph, const char *text,
     while (ph->n && i < len) {
         uint32_t cp;
         size_t k = csbot__utf8_next((const unsigned char *)text + i, &cp);
-        const csbot__phrase *p = find_at(ph, text, len, i, cp);
+        const csbot__phrase *p =
+            may_start(ph, text, i, cp) ? find_at(ph, text, len, i, cp) : NULL;
         if (p) {
             sum += p->weight;
             h += p->weight > 0;
