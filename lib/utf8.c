@@ -60,10 +60,7 @@ fail:
     return CSBOT_EUTF8;
 }
 
-int csbot__is_wordchar(uint32_t cp) {
-    if (cp < 0x80)
-        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
-               (cp >= '0' && cp <= '9');
+int csbot__is_wordchar_nonascii(uint32_t cp) {
     utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
     return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
            c == UTF8PROC_CATEGORY_ND;
@@ -161,8 +158,9 @@ static int printable_ascii(const char *s, size_t len) {
 /* The normalisation of printable ASCII, without utf8proc: each of these
  * characters is its own NFKC form, has no mark to strip, is not ignorable,
  * lumps to itself and is no control character, so only case folding
- * (A-Z to a-z) changes anything. Most English messages take this path;
- * test/check_text.c compares it with utf8proc's result. */
+ * (A-Z to a-z) changes anything; the script counts are taken on the way.
+ * Most English messages take this path; test/check_text.c compares it with
+ * utf8proc's result. */
 static int fold_ascii(const csbot__alloc *a, const char *s, size_t len,
                       csbot__script *sc, csbot__buf *out) {
     size_t start = out->len;
@@ -170,17 +168,24 @@ static int fold_ascii(const csbot__alloc *a, const char *s, size_t len,
     if (rc)
         return rc;
     unsigned char *p = (unsigned char *)out->data + start;
-    unsigned upper = 0, excl = 0;
+    unsigned upper = 0, excl = 0, latin = 0, words = 0, inword = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = p[i];
         unsigned up = (unsigned)(c >= 'A' && c <= 'Z');
         upper += up;
         excl += c == '!';
-        p[i] = (unsigned char)(c | (up << 5));
+        c = (unsigned char)(c | (up << 5));
+        p[i] = c;
+        unsigned w = (unsigned)(c >= 'a' && c <= 'z');
+        latin += w;
+        words += w & ~inword;
+        inword = w;
     }
     if (sc) {
         sc->upper = upper;
         sc->excl = excl;
+        sc->latin = latin;
+        sc->words = words;
     }
     return CSBOT_OK;
 }
@@ -196,9 +201,9 @@ int csbot__utf8_normalize(const csbot__alloc *a, csbot__normbuf *nb,
               UTF8PROC_STRIPMARK | UTF8PROC_IGNORE | UTF8PROC_LUMP |
               UTF8PROC_NLF2LS | UTF8PROC_STRIPCC;
     size_t start = out->len;
-    int rc = printable_ascii(s, len)
-                 ? fold_ascii(a, s, len, sc, out)
-                 : run(a, nb, s, len, opt, &ctx, out);
+    if (printable_ascii(s, len))
+        return fold_ascii(a, s, len, sc, out);
+    int rc = run(a, nb, s, len, opt, &ctx, out);
     if (rc == CSBOT_OK && sc) {
         /* count words of Latin letters in the result */
         const unsigned char *p = (const unsigned char *)out->data + start;
