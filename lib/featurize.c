@@ -28,7 +28,7 @@
 void csbot__featcfg_default(csbot__featcfg *cfg) {
     cfg->weight[CSBOT__F_WORD] = 1.0f;
     cfg->weight[CSBOT__F_WBIGRAM] = 0.7f;
-    cfg->weight[CSBOT__F_CHAR] = 0.35f;
+    cfg->weight[CSBOT__F_CHAR] = 0.5f;
     cfg->weight[CSBOT__F_HAN1] = 1.0f;
     cfg->weight[CSBOT__F_HAN2] = 1.0f;
     cfg->weight[CSBOT__F_HAN3] = 0.0f;
