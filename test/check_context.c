@@ -54,18 +54,10 @@ static void kb_teardown(void) {
     kb = NULL;
 }
 
-typedef struct fclock {
-    int64_t ms;
-} fclock;
-
-static int64_t fclock_fn(void *ud) {
-    return ((fclock *)ud)->ms;
-}
-
-static csbot_session *new_session(fclock *clk) {
+static csbot_session *new_session(t_clock *clk) {
     csbot_session_options o = CSBOT_SESSION_OPTIONS_INIT;
     if (clk) {
-        o.clock = fclock_fn;
+        o.clock = t_clock_fn;
         o.clock_ud = clk;
     }
     csbot_session *s = NULL;
@@ -244,7 +236,7 @@ START_TEST(context_expires_after_turns) {
 END_TEST
 
 START_TEST(context_expires_after_seconds) {
-    fclock clk = {1700000000000};
+    t_clock clk = {1700000000000};
     csbot_session *s = new_session(&clk);
     say(s, "有L码吗", CSBOT_ACTION_ANSWER, "product_stock");
     clk.ms += 599 * 1000;

@@ -717,18 +717,10 @@ START_TEST(human_mode_message_from_kb) {
 }
 END_TEST
 
-typedef struct fclock {
-    int64_t ms;
-} fclock;
-
-static int64_t fclock_fn(void *ud) {
-    return ((fclock *)ud)->ms;
-}
-
 START_TEST(auto_resume_after_idle) {
-    fclock clk = {1700000000000};
+    t_clock clk = {1700000000000};
     csbot_session_options o = CSBOT_SESSION_OPTIONS_INIT;
-    o.clock = fclock_fn;
+    o.clock = t_clock_fn;
     o.clock_ud = &clk;
     o.auto_resume_seconds = 60;
     csbot_session *s = NULL;

@@ -48,22 +48,14 @@ static void kb_teardown(void) {
     kb = NULL;
 }
 
-typedef struct fclock {
-    int64_t ms;
-} fclock;
-
-static int64_t fclock_fn(void *ud) {
-    return ((const fclock *)ud)->ms;
-}
-
 /* 2024-03-01 02:30:00 UTC */
 #define T0 (1709260200LL * 1000)
 
-static csbot_session *session_with(csbot_stats *st, fclock *clk) {
+static csbot_session *session_with(csbot_stats *st, t_clock *clk) {
     csbot_session_options o = CSBOT_SESSION_OPTIONS_INIT;
     o.stats = st;
     if (clk) {
-        o.clock = fclock_fn;
+        o.clock = t_clock_fn;
         o.clock_ud = clk;
     }
     csbot_session *s = NULL;
@@ -129,7 +121,7 @@ END_TEST
 START_TEST(figures_after_known_replies) {
     csbot_stats *st = NULL;
     ck_assert_int_eq(csbot_stats_new(&st, 8 * 60, 0), CSBOT_OK);
-    fclock clk = {T0};
+    t_clock clk = {T0};
     csbot_session *s = session_with(st, &clk);
 
     /* conversation 1: answered, not handed off */
@@ -215,7 +207,7 @@ START_TEST(hours_follow_offset_and_clock) {
     csbot_stats *west = NULL, *east = NULL;
     ck_assert_int_eq(csbot_stats_new(&west, -5 * 60, 0), CSBOT_OK);
     ck_assert_int_eq(csbot_stats_new(&east, 5 * 60 + 30, 0), CSBOT_OK);
-    fclock clk = {T0};
+    t_clock clk = {T0};
     csbot_session *a = session_with(west, &clk);
     csbot_session *b = session_with(east, &clk);
     static const char *const msgs[] = {"你好", "可以退货吗", "hello"};
@@ -308,7 +300,7 @@ START_TEST(detach_and_reattach) {
     csbot_stats *a = NULL, *b = NULL;
     ck_assert_int_eq(csbot_stats_new(&a, 0, 0), CSBOT_OK);
     ck_assert_int_eq(csbot_stats_new(&b, 0, 0), CSBOT_OK);
-    fclock clk = {T0};
+    t_clock clk = {T0};
     csbot_session *s = session_with(a, &clk);
     t_say(s, "你好");
     t_say(s, "可以退货吗");
@@ -362,7 +354,7 @@ static const char *const thread_msgs[] = {
 
 typedef struct worker {
     csbot_stats *st;
-    fclock clk;
+    t_clock clk;
     unsigned long by_action[7];
     int failed;
 } worker;
@@ -372,7 +364,7 @@ static void *run_worker(void *ud) {
     csbot_session *s = NULL;
     csbot_session_options o = CSBOT_SESSION_OPTIONS_INIT;
     o.stats = w->st;
-    o.clock = fclock_fn;
+    o.clock = t_clock_fn;
     o.clock_ud = &w->clk;
     if (csbot_session_new(&s, kb, &o)) {
         w->failed = 1;
@@ -441,7 +433,7 @@ END_TEST
 START_TEST(flushes_are_rate_limited) {
     csbot_stats *st = NULL;
     ck_assert_int_eq(csbot_stats_new(&st, 0, 0), CSBOT_OK);
-    fclock clk = {T0};
+    t_clock clk = {T0};
     csbot_session *s = session_with(st, &clk);
     t_say(s, "可以退货吗");
     cJSON *j = stats_json(st);

@@ -50,14 +50,6 @@ typedef struct rec {
     size_t ncand;
 } rec;
 
-typedef struct fclock {
-    int64_t ms;
-} fclock;
-
-static int64_t fclock_fn(void *ud) {
-    return ((fclock *)ud)->ms;
-}
-
 static uint64_t fnv(const char *s) {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++)
@@ -68,9 +60,9 @@ static uint64_t fnv(const char *s) {
 /* The script of thread t: its own walk through the messages. Returns the
  * number of failed replies. */
 static int run_script(const csbot_kb *kb, unsigned t, rec *out) {
-    fclock clk = {1700000000000 + (int64_t)t * 1000};
+    t_clock clk = {1700000000000 + (int64_t)t * 1000};
     csbot_session_options o = CSBOT_SESSION_OPTIONS_INIT;
-    o.clock = fclock_fn;
+    o.clock = t_clock_fn;
     o.clock_ud = &clk;
     csbot_session *s = NULL;
     if (csbot_session_new(&s, kb, &o))

@@ -27,6 +27,13 @@ csbot_kb *t_load_parts(const char *const *parts, size_t n, const char *suffix);
 /* Reply and fail the test on an error. */
 const csbot_reply *t_say(csbot_session *s, const char *text);
 
+/* A clock the test sets by hand: pass t_clock_fn as
+ * csbot_session_options.clock and a t_clock as its clock_ud. */
+typedef struct t_clock {
+    int64_t ms;
+} t_clock;
+int64_t t_clock_fn(void *ud);
+
 /* A counting allocator that can fail the Nth allocation (OOM tests) and
  * counts blocks in use (leak tests). Thread-safe. */
 typedef struct t_alloc {

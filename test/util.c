@@ -81,3 +81,7 @@ void *t_alloc_fn(void *ud, void *ptr, size_t osize, size_t nsize) {
         memset((char *)p + (ptr ? osize : 0), 0xA5, nsize - (ptr ? osize : 0));
     return p;
 }
+
+int64_t t_clock_fn(void *ud) {
+    return ((const t_clock *)ud)->ms;
+}
