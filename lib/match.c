@@ -104,17 +104,24 @@ int csbot__match_normalize(const csbot_kb *kb, csbot__scratch *s,
     return rc;
 }
 
-static int reserve_ids(const csbot__alloc *a, csbot__scratch *s, size_t n) {
-    size_t c1 = s->idcap, c2 = s->idcap;
-    void *p1 = s->ids, *p2 = s->vals;
+/* Room for n entries in a pair of arrays of feature ids and values that
+ * share the capacity *cap. */
+static int grow_pair(const csbot__alloc *a, uint32_t **ids, float **vals,
+                     size_t *cap, size_t n) {
+    size_t c1 = *cap, c2 = *cap;
+    void *p1 = *ids, *p2 = *vals;
     int rc = csbot__grow(a, &p1, &c1, n, sizeof(uint32_t));
-    s->ids = p1;
+    *ids = p1;
     if (!rc)
         rc = csbot__grow(a, &p2, &c2, n, sizeof(float));
-    s->vals = p2;
+    *vals = p2;
     if (!rc)
-        s->idcap = c1;
+        *cap = c1;
     return rc;
+}
+
+static int reserve_ids(const csbot__alloc *a, csbot__scratch *s, size_t n) {
+    return grow_pair(a, &s->ids, &s->vals, &s->idcap, n);
 }
 
 int csbot__match_learn(csbot_kb *kb, csbot__scratch *s, const char *text,
@@ -159,17 +166,6 @@ int csbot__match_learn(csbot_kb *kb, csbot__scratch *s, const char *text,
     return csbot__rows_add(a, &s->rows, s->ids, s->vals, s->feats.n, label);
 }
 
-static void l2norm(float *v, size_t n) {
-    float ss = 0;
-    for (size_t i = 0; i < n; i++)
-        ss += v[i] * v[i];
-    if (ss > 0) {
-        float inv = 1.0f / sqrtf(ss);
-        for (size_t i = 0; i < n; i++)
-            v[i] *= inv;
-    }
-}
-
 /* Divide v[0..n) by sqrt(ss). */
 static void scale_to(float *v, size_t n, float ss) {
     if (ss > 0) {
@@ -179,6 +175,13 @@ static void scale_to(float *v, size_t n, float ss) {
     }
 }
 
+/* Scale v[0..n) to unit length. */
+static void l2norm(float *v, size_t n) {
+    float ss = 0;
+    for (size_t i = 0; i < n; i++)
+        ss += v[i] * v[i];
+    scale_to(v, n, ss);
+}
 
 typedef struct hash_id {
     uint64_t h;
@@ -317,18 +320,9 @@ int csbot__match_build(csbot_kb *kb, csbot__scratch *s) {
  * increasing, see renumber()). */
 static int vectorize(const csbot_kb *kb, csbot__scratch *s) {
     int rc = reserve_ids(&kb->alloc, s, s->feats.n + 1);
-    if (!rc && s->qcap < s->feats.n + 1) {
-        size_t c1 = s->qcap, c2 = s->qcap;
-        void *p1 = s->qids, *p2 = s->qvals;
-        rc = csbot__grow(&kb->alloc, &p1, &c1, s->feats.n + 1, sizeof(uint32_t));
-        s->qids = p1;
-        if (!rc)
-            rc = csbot__grow(&kb->alloc, &p2, &c2, s->feats.n + 1,
-                             sizeof(float));
-        s->qvals = p2;
-        if (!rc)
-            s->qcap = c1;
-    }
+    if (!rc)
+        rc = grow_pair(&kb->alloc, &s->qids, &s->qvals, &s->qcap,
+                       s->feats.n + 1);
     if (rc)
         return rc;
     s->nids = 0;
