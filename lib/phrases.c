@@ -69,11 +69,6 @@ static int boundary_after(const char *text, size_t len, size_t i) {
     return csbot__is_han(cp) || !csbot__is_wordchar(cp);
 }
 
-static inline int ascii_alnum(uint32_t cp) {
-    return (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') ||
-           (cp >= 'A' && cp <= 'Z');
-}
-
 /* Whether a phrase may start at text[i] (code point cp): most code points
  * start none, and a bit says so without the lookup; inside an ASCII word
  * only the phrases that need no word boundary can start (most of English
@@ -81,7 +76,8 @@ static inline int ascii_alnum(uint32_t cp) {
 static inline int may_start(const csbot__phrases *ph, const char *text,
                             size_t i, uint32_t cp) {
     uint32_t prev = i ? (unsigned char)text[i - 1] : 0;
-    const uint64_t *bits = ascii_alnum(prev) && ascii_alnum(cp)
+    const uint64_t *bits = csbot__is_ascii_alnum(prev) &&
+                                   csbot__is_ascii_alnum(cp)
                                ? ph->inword
                                : ph->firstbits;
     return csbot__bit_get(bits, cp & 4095);

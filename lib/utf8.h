@@ -78,13 +78,18 @@ static inline int csbot__is_han(uint32_t cp) {
            (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0xAC00 && cp <= 0xD7AF);
 }
 
+/* ASCII letters and digits. */
+static inline int csbot__is_ascii_alnum(uint32_t cp) {
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+           (cp >= '0' && cp <= '9');
+}
+
 /* Letters and digits of non-Han scripts (after normalisation); ASCII is
  * decided inline, the rest by utf8proc's categories. */
 int csbot__is_wordchar_nonascii(uint32_t cp);
 static inline int csbot__is_wordchar(uint32_t cp) {
     if (cp < 0x80)
-        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
-               (cp >= '0' && cp <= '9');
+        return csbot__is_ascii_alnum(cp);
     return csbot__is_wordchar_nonascii(cp);
 }
 int csbot__is_digit(uint32_t cp);
