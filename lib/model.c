@@ -248,13 +248,19 @@ static int quantise(const csbot__alloc *a, csbot__model *m, const float *v,
     return CSBOT_OK;
 }
 
-/* Softmax over the first n entries (in place); returns the largest
- * probability's index. */
-static size_t softmax(float *z, size_t n) {
+/* The index of the largest of z[0..n), the first one on ties. */
+static size_t argmax(const float *z, size_t n) {
     size_t best = 0;
     for (size_t i = 1; i < n; i++)
         if (z[i] > z[best])
             best = i;
+    return best;
+}
+
+/* Softmax over the first n entries (in place); returns the largest
+ * probability's index. */
+static size_t softmax(float *z, size_t n) {
+    size_t best = argmax(z, n);
     float mx = z[best], s = 0;
     for (size_t i = 0; i < n; i++) {
         z[i] = expf(z[i] - mx);
@@ -587,9 +593,7 @@ int csbot__model_train(const csbot__alloc *a, csbot__model *m,
             double ll = 0.0;
             for (size_t h = 0; h < H; h++) {
                 const float *z = best + h * S;
-                float mx = z[0];
-                for (size_t c = 1; c < nclass; c++)
-                    mx = z[c] > mx ? z[c] : mx;
+                float mx = z[argmax(z, nclass)];
                 double sum = 0.0;
                 for (size_t c = 0; c < nclass; c++)
                     sum += exp((double)(T * (z[c] - mx)));
@@ -605,10 +609,7 @@ int csbot__model_train(const csbot__alloc *a, csbot__model *m,
         size_t nok = 0;
         for (size_t h = 0; h < H; h++) {
             const float *z = best + h * S;
-            size_t bc = 0;
-            for (size_t c = 1; c < nclass; c++)
-                if (z[c] > z[bc])
-                    bc = c;
+            size_t bc = argmax(z, nclass);
             if (bc == rows->label[held[h]])
                 hl[nok++] = temp * z[bc];
         }
@@ -644,10 +645,7 @@ final:
         }
         for (size_t r = 0; r < N; r++) {
             score(&t, t.v, t.b, (uint32_t)r, cfg->scale, t.p);
-            size_t bc = 0;
-            for (size_t c = 1; c < nclass; c++)
-                if (t.p[c] > t.p[bc])
-                    bc = c;
+            size_t bc = argmax(t.p, nclass);
             if (bc == rows->label[r])
                 buf[nok++] = t.p[bc];
         }
