@@ -15,12 +15,17 @@ typedef struct label_entry {
     cJSON *zh, *en;    /* example arrays */
 } label_entry;
 
-/* Intent ids must be [a-z0-9_]+ (intents/SCHEMA.md). */
+/* Whether the loader takes s as an intent id (intents/SCHEMA.md, the
+ * loader's valid_id() in lib/kb_load.c): 1-128 bytes of printable text, no
+ * control characters, no space at either end. A label of the TSV can hold
+ * no tab or line break, so only the length, the ends and the other control
+ * characters can fail. */
 static int valid_id(const char *s) {
-    if (!*s)
+    size_t n = strlen(s);
+    if (n == 0 || n > 128 || s[0] == ' ' || s[n - 1] == ' ')
         return 0;
     for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return 0;
     return 1;
 }
@@ -126,7 +131,8 @@ int cmd_import(int argc, char **argv) {
             if (!valid_id(r->label))
                 fprintf(stderr,
                         "%s:%zu: warning: label '%s' is not a valid intent id "
-                        "([a-z0-9_]+); the KB will not load until it is renamed\n",
+                        "(1-128 bytes of printable text, no space at either "
+                        "end); the KB will not load until it is renamed\n",
                         file, r->line, r->label);
             labels = xrealloc(labels, (n_labels + 1) * sizeof *labels);
             e = &labels[n_labels++];

@@ -1163,7 +1163,8 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
             if (!rc && !valid_id(id->valuestring))
                 rc = fail(L, CSBOT_ESCHEMA,
                           "ids are 1-128 bytes of printable text (no control "
-                          "characters, tabs or line breaks)");
+                          "characters, tabs or line breaks, no space at "
+                          "either end)");
             if (!rc && csbot__intent_find(kb, id->valuestring,
                                           strlen(id->valuestring)) >= 0)
                 rc = fail(L, CSBOT_ESCHEMA, "duplicate intent id \"%s\"",

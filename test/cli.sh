@@ -149,6 +149,25 @@ check "import guesses zh and en" has "$(tr -d '\n\t ' <"$tmp/mini.json")" \
     '"zh":\["你好","在吗"\],"en":\["hellothere","hi,anyonearound\?"\]'
 check "import writes placeholder answers" grep -q '（请为“refund”填写答案）' "$tmp/mini.json"
 check "imported KB loads" eq "$(status "$CSBOT" lint "$tmp/mini.json")" 0
+check "import warns of no label the loader takes" eq "$(grep -c warning "$tmp/import.err" || true)" 0
+# labels as a shop's data has them: the loader takes any printable text
+printf 'Refund_not_showing_up\tmy refund is missing\nreverted_card_payment?\twhy was my payment reverted\n退货 退款\t我要退货\n' >"$tmp/labels.tsv"
+rc=0
+"$CSBOT" import "$tmp/labels.tsv" >"$tmp/labels.json" 2>"$tmp/labels.err" || rc=$?
+check "import of printable labels exits 0" eq "$rc" 0
+check "import does not warn of printable labels" eq "$(grep -c warning "$tmp/labels.err" || true)" 0
+check "KB with printable labels loads" eq "$(status "$CSBOT" lint "$tmp/labels.json")" 0
+# a label with a space at its end is no id the loader takes: warned of
+printf 'refund \tI want my money back\nbye\tgoodbye\n' >"$tmp/space.tsv"
+rc=0
+"$CSBOT" import "$tmp/space.tsv" >"$tmp/space.json" 2>"$tmp/space.err" || rc=$?
+check "import warns of a label ending in a space" has "$(cat "$tmp/space.err")" \
+    "space.tsv:1: warning: label 'refund ' is not a valid intent id"
+rc=0
+"$CSBOT" lint "$tmp/space.json" >/dev/null 2>"$tmp/space.lint" || rc=$?
+check "and that KB does not load, as warned" eq "$rc" 1
+check "the loader says why" has "$(cat "$tmp/space.lint")" \
+    'intents\[0\]\.id: ids are 1-128 bytes .*no space at either end'
 
 # ---- eval ----------------------------------------------------------------
 cat >"$tmp/test.tsv" <<'EOF'
