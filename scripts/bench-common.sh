@@ -22,18 +22,12 @@ need_csbot() {
     [ -x "$CSBOT" ] || die "$CSBOT not found: run make first"
 }
 
-# Intent ids are [A-Za-z0-9_.-]; a few upstream labels are not (BANKING77 has
-# "reverted_card_payment?"). Rewrite other characters to "_" in the label
-# column, on the fly (the files themselves are read in place, never copied).
-sanitize_tsv() {
-    awk -F'\t' 'BEGIN { OFS = "\t" } NF >= 2 { gsub(/[^A-Za-z0-9_.-]/, "_", $1); print }' "$1"
-}
-
-# import_kb TSV LANG OUT.json NAME: build a KB with `csbot import`.
+# import_kb TSV LANG OUT.json NAME: build a KB with `csbot import` (the
+# labels are kept as they are: intent ids may be any printable text).
 import_kb() {
     local tsv=$1 lang=$2 out=$3 name=$4
     mkdir -p "$(dirname "$out")"
-    if ! sanitize_tsv "$tsv" | "$CSBOT" import - --lang "$lang" --name "$name" \
+    if ! "$CSBOT" import "$tsv" --lang "$lang" --name "$name" \
             > "$out.tmp" 2> "$out.log"; then
         cat "$out.log" >&2
         rm -f "$out.tmp"

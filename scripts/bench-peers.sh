@@ -66,7 +66,7 @@ for s in $SETS; do
     [ -n "$tr" ] || die "unknown set $s"
     echo "== $s: libcsbot"
     import_kb "$tr" "$lang" "$PEERS/kb/$s.json" "$s"
-    sanitize_tsv "$te" | "$CSBOT" eval "$PEERS/kb/$s.json" - --json > "$PEERS/$s.csbot.eval.json"
+    "$CSBOT" eval "$PEERS/kb/$s.json" "$te" --json > "$PEERS/$s.csbot.eval.json"
     "$OUT/bench" --kb "$PEERS/kb/$s.json" --queries "$te" --name "$s" --threads 1 \
         --json "$PEERS/$s.csbot.bench.json" > "$PEERS/$s.csbot.bench.txt" \
         2> "$PEERS/$s.csbot.bench.log"

@@ -49,7 +49,7 @@ jnum() {
 }
 
 run_eval() { # run_eval KB TSV OUT.json
-    if ! sanitize_tsv "$2" | "$CSBOT" eval "$1" - --json > "$3.tmp" 2> "$3.log"; then
+    if ! "$CSBOT" eval "$1" "$2" --json > "$3.tmp" 2> "$3.log"; then
         cat "$3.log" >&2
         die "csbot eval $1 $2 failed"
     fi
@@ -67,8 +67,8 @@ import_kb "$DATA/clinc150/train.tsv" en "$OUT/kb/clinc150.json" clinc150
 clinc_kb=$OUT/kb/clinc150.calibrated.json
 best_t=""
 best_m=""
-if sanitize_tsv "$DATA/clinc150/val.tsv" |
-    "$CSBOT" calibrate "$OUT/kb/clinc150.json" - --oos-recall "$OOS_RECALL" \
+if "$CSBOT" calibrate "$OUT/kb/clinc150.json" "$DATA/clinc150/val.tsv" \
+        --oos-recall "$OOS_RECALL" \
         --write "$clinc_kb" > "$OUT/calibrate.txt" 2>&1; then
     best_t=$(awk '/^answer_threshold/ { print $2 }' "$OUT/calibrate.txt")
     best_m=$(awk '/^ambiguity_margin/ { print $2 }' "$OUT/calibrate.txt")
