@@ -6,6 +6,7 @@
  * resuming (by hand and after idle time on a fake clock), and a callback
  * that refuses.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,26 +51,14 @@ static csbot_kb *kb_three; /* max_misses 3, no repeat or sentiment handoff */
 static csbot_kb *kb_low;   /* handoff_threshold 0.2, max_misses 0 */
 
 static csbot_kb *load_with(const char *settings) {
-    size_t n = strlen(settings) + 64;
-    for (size_t i = 0; intents_json[i]; i++)
-        n += strlen(intents_json[i]);
-    char *json = malloc(n);
-    ck_assert_ptr_nonnull(json);
-    strcpy(json, "{\"csbot\":1,\"settings\":");
-    strcat(json, settings);
-    strcat(json, ",");
-    for (size_t i = 0; intents_json[i]; i++)
-        strcat(json, intents_json[i]);
-    csbot_kb *k = NULL;
-    csbot_error err = CSBOT_ERROR_INIT;
-    int rc = t_load_text(&k, json, &err);
-    free(json);
-    if (rc) {
-        char buf[800];
-        csbot_error_format(&err, buf, sizeof buf);
-        ck_abort_msg("inline knowledge base: %s", buf);
-    }
-    return k;
+    char head[256];
+    int w = snprintf(head, sizeof head, "{\"csbot\":1,\"settings\":%s,",
+                     settings);
+    ck_assert(w > 0 && (size_t)w < sizeof head);
+    const char *parts[sizeof intents_json / sizeof *intents_json + 1];
+    parts[0] = head;
+    memcpy(parts + 1, intents_json, sizeof intents_json); /* NULL-ended */
+    return t_load_parts(parts, (size_t)-1, NULL);
 }
 
 static void kb_setup(void) {
