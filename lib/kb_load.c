@@ -920,7 +920,9 @@ static int valid_name(const char *s) {
 
 /* Intent ids: labels from a shop's own data ("reverted_card_payment?",
  * "退货 退款") are welcome; only what would break line- and tab-separated
- * output is refused. (UTF-8 validity is checked with every string.) */
+ * output is refused. (UTF-8 validity is checked with every string.)
+ * `csbot import` warns by the same rule (cli/import.c, which sees only the
+ * public API): change both together. */
 static int valid_id(const char *s) {
     size_t n = strlen(s);
     if (n == 0 || n > 128 || s[0] == ' ' || s[n - 1] == ' ')
