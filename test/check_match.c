@@ -37,21 +37,28 @@ static void word(char *out, char kind, int i) {
     *out = '\0';
 }
 
+/* Entry i's one example: its own word and its two shared ones. */
+static void example(char *out, size_t size, int i) {
+    char u[16], a[16], b[16];
+    word(u, 'u', i);
+    word(a, 'a', i % SIDE);
+    word(b, 'b', i / SIDE);
+    int n = snprintf(out, size, "question %s about %s %s", u, a, b);
+    ck_assert(n > 0 && (size_t)n < size);
+}
+
 static void faq_setup(void) {
     size_t cap = (size_t)N * 160 + 64, len = 0;
     char *json = malloc(cap);
     ck_assert_ptr_nonnull(json);
     len += (size_t)snprintf(json, cap, "{\"csbot\": 1, \"intents\": [");
     for (int i = 0; i < N; i++) {
-        char u[16], a[16], b[16];
-        word(u, 'u', i);
-        word(a, 'a', i % SIDE);
-        word(b, 'b', i / SIDE);
+        char ex[64];
+        example(ex, sizeof ex, i);
         len += (size_t)snprintf(json + len, cap - len,
                                 "%s{\"id\": \"e%d\", \"examples\": {\"en\": "
-                                "[\"question %s about %s %s\"]}, "
-                                "\"responses\": [{\"en\": \"R%d\"}]}",
-                                i ? "," : "", i, u, a, b, i);
+                                "[\"%s\"]}, \"responses\": [{\"en\": \"R%d\"}]}",
+                                i ? "," : "", i, ex, i);
         ck_assert_uint_lt(len, cap);
     }
     snprintf(json + len, cap - len, "]}");
@@ -96,12 +103,8 @@ START_TEST(faq_mode_has_no_classifier) {
 END_TEST
 
 START_TEST(faq_exact_example_answers) {
-    char q[128], u[16], a[16], b[16];
-    int i = 1234;
-    word(u, 'u', i);
-    word(a, 'a', i % SIDE);
-    word(b, 'b', i / SIDE);
-    snprintf(q, sizeof q, "question %s about %s %s", u, a, b);
+    char q[64];
+    example(q, sizeof q, 1234);
     const csbot_reply *r = t_say(s, q);
     ck_assert_int_eq(csbot_reply_action(r), CSBOT_ACTION_ANSWER);
     ck_assert_str_eq(csbot_reply_intent(r), "e1234");
