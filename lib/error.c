@@ -24,6 +24,7 @@ CSBOT_API const char *csbot_strerror(int code) {
     case CSBOT_ECONVERT: return "Chinese conversion data unavailable";
     case CSBOT_ERANGE: return "index or value out of range";
     case CSBOT_EHUMAN: return "a human agent has the conversation";
+    case CSBOT_EDATA: return "data file damaged or of another format";
     default: return "unknown error";
     }
 }
