@@ -263,7 +263,7 @@ check-header:
 	$(CXX) -x c++ -fsyntax-only -Wall -Wextra -Werror -Iinclude include/csbot.h
 
 valgrind: $(TEST_BIN)
-	CK_FORK=no $(VALGRIND) ./$(TEST_BIN)
+	CK_FORK=no $(if $(wildcard $(ENCODER)),CSBOT_ENCODER=$(ENCODER)) $(VALGRIND) ./$(TEST_BIN)
 
 # ---------------------------------------------------------------------------
 # Running
