@@ -1,10 +1,13 @@
 /*
  * buf.c - growable byte buffers. Sessions keep their buffers between turns so
  * that, once warm, replying does not allocate. Also JSON string escaping for
- * the JSON the library writes (handoff packets, statistics).
+ * the JSON the library writes (handoff packets, statistics), and reading a
+ * whole file (knowledge bases, the encoder).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -105,4 +108,33 @@ size_t csbot__copy_out(char *dst, size_t size, const char *src, size_t len) {
         dst[n] = '\0';
     }
     return len;
+}
+
+int csbot__buf_read_file(const csbot__alloc *a, csbot__buf *b, const char *path,
+                         size_t max, const char *what, csbot_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        csbot__error_set(err, CSBOT_EIO, "", "cannot open: %s", strerror(errno));
+        return CSBOT_EIO;
+    }
+    char chunk[65536];
+    size_t n;
+    int rc = CSBOT_OK;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b->len + n > max) {
+            rc = CSBOT_ETOOBIG;
+            csbot__error_set(err, rc, "", "%s over %zu MiB", what, max >> 20);
+            break;
+        }
+        if ((rc = csbot__buf_append(a, b, chunk, n))) {
+            csbot__error_set(err, rc, "", "out of memory");
+            break;
+        }
+    }
+    if (!rc && ferror(f)) {
+        rc = CSBOT_EIO;
+        csbot__error_set(err, rc, "", "read error: %s", strerror(errno));
+    }
+    fclose(f);
+    return rc;
 }

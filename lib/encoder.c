@@ -23,7 +23,6 @@
  * one.
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,17 +73,20 @@ static uint32_t hash_bytes(const char *s, size_t n) {
     return h;
 }
 
-static long piece_find(const csbot_encoder *e, const char *s, size_t n) {
+/* The slot holding the piece s[0..n), or the empty slot where it goes. */
+static uint32_t *piece_slot(const csbot_encoder *e, const char *s, size_t n) {
     uint32_t i = hash_bytes(s, n) & (e->nslots - 1);
     for (;;) {
         uint32_t v = e->slots[i];
-        if (v == 0)
-            return -1;
-        v--;
-        if (e->piece_len[v] == n && memcmp(e->pieces + e->piece_off[v], s, n) == 0)
-            return (long)v;
+        if (v == 0 || (e->piece_len[v - 1] == n &&
+                       memcmp(e->pieces + e->piece_off[v - 1], s, n) == 0))
+            return &e->slots[i];
         i = (i + 1) & (e->nslots - 1);
     }
+}
+
+static long piece_find(const csbot_encoder *e, const char *s, size_t n) {
+    return (long)*piece_slot(e, s, n) - 1;
 }
 
 /* ---- loading ---- */
@@ -93,11 +95,15 @@ typedef struct reader {
     const unsigned char *p, *end;
 } reader;
 
+static uint32_t le32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
 static int rd_u32(reader *r, uint32_t *v) {
     if (r->end - r->p < 4)
         return -1;
-    *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
-         (uint32_t)r->p[3] << 24;
+    *v = le32(r->p);
     r->p += 4;
     return 0;
 }
@@ -118,8 +124,7 @@ static int rd_floats(reader *r, float *dst, size_t n) {
     if (rd_u32(r, &count) || count != n || (size_t)(r->end - r->p) / 4 < n)
         return -1;
     for (size_t i = 0; i < n; i++, r->p += 4) {
-        uint32_t u = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 |
-                     (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
+        uint32_t u = le32(r->p);
         memcpy(&dst[i], &u, sizeof u);
         if (!isfinite(dst[i]))
             return -1;
@@ -132,6 +137,16 @@ static size_t layer_size(size_t din, size_t d) {
            d * 3 * d + 3 * d + 3 * d * d + d;
 }
 
+/* Reads the next tensor, of n floats, into *w, points *dst at it and moves
+ * *w past it. */
+static int take(reader *r, float **w, size_t n, const float **dst) {
+    if (rd_floats(r, *w, n))
+        return -1;
+    *dst = *w;
+    *w += n;
+    return 0;
+}
+
 /* Points the layer at its tensors in w and reads them from r. */
 static int rd_layer(reader *r, layer *l, float **w, size_t din, size_t d) {
     const float **dst[] = {&l->ln_s, &l->ln_b, &l->qkv_w, &l->qkv_b,
@@ -139,23 +154,14 @@ static int rd_layer(reader *r, layer *l, float **w, size_t din, size_t d) {
                            &l->ff1_w, &l->ff1_b, &l->ff2_w, &l->ff2_b};
     size_t n[] = {din, din, din * 3 * din, 3 * din, din * d, d,
                   d, d, d * 3 * d, 3 * d, 3 * d * d, d};
-    for (size_t i = 0; i < sizeof n / sizeof *n; i++) {
-        if (rd_floats(r, *w, n[i]))
+    for (size_t i = 0; i < sizeof n / sizeof *n; i++)
+        if (take(r, w, n[i], dst[i]))
             return -1;
-        *dst[i] = *w;
-        *w += n[i];
-    }
     return 0;
 }
 
-static int fail(csbot_error *err, int code, const char *path, const char *msg) {
-    if (err) {
-        csbot__error_set(err, code, NULL, "%s", msg);
-        csbot__copy_out(err->source, sizeof err->source, path, strlen(path));
-        err->json_path[0] = '\0';
-        err->line = err->column = 0;
-        err->offset = 0;
-    }
+static int fail(csbot_error *err, int code, const char *msg) {
+    csbot__error_set(err, code, NULL, "%s", msg);
     return code;
 }
 
@@ -211,18 +217,7 @@ static int parse(csbot_encoder *e, const unsigned char *buf, size_t len) {
             e->maxcp = cp;
         /* A later duplicate replaces the earlier one, as in the reference
          * trie. */
-        long old = piece_find(e, e->pieces + off - l, l);
-        if (old >= 0) {
-            uint32_t h = hash_bytes(e->pieces + off - l, l) & (e->nslots - 1);
-            while (e->slots[h] != (uint32_t)old + 1)
-                h = (h + 1) & (e->nslots - 1);
-            e->slots[h] = i + 1;
-            continue;
-        }
-        uint32_t h = hash_bytes(e->pieces + off - l, l) & (e->nslots - 1);
-        while (e->slots[h])
-            h = (h + 1) & (e->nslots - 1);
-        e->slots[h] = i + 1;
+        *piece_slot(e, e->pieces + off - l, l) = i + 1;
     }
     size_t nw = (size_t)EMB_ROWS * D0 + D0 / 2 + layer_size(D0, D) +
                 (size_t)D0 * D + D + layer_size(D, D) + (size_t)D * D + D;
@@ -230,33 +225,13 @@ static int parse(csbot_encoder *e, const unsigned char *buf, size_t len) {
     if (!e->weights)
         return -2;
     float *w = e->weights;
-    const float **heads[] = {&e->emb, &e->inv_timescale};
-    size_t hn[] = {(size_t)EMB_ROWS * D0, D0 / 2};
-    for (int i = 0; i < 2; i++) {
-        if (rd_floats(&r, w, hn[i]))
-            return -1;
-        *heads[i] = w;
-        w += hn[i];
-    }
-    if (rd_layer(&r, &e->l[0], &w, D0, D))
+    if (take(&r, &w, (size_t)EMB_ROWS * D0, &e->emb) ||
+        take(&r, &w, D0 / 2, &e->inv_timescale) ||
+        rd_layer(&r, &e->l[0], &w, D0, D) ||
+        take(&r, &w, (size_t)D0 * D, &e->res_w) || take(&r, &w, D, &e->res_b) ||
+        rd_layer(&r, &e->l[1], &w, D, D) ||
+        take(&r, &w, (size_t)D * D, &e->tanh_w) || take(&r, &w, D, &e->tanh_b))
         return -1;
-    if (rd_floats(&r, w, (size_t)D0 * D))
-        return -1;
-    e->res_w = w;
-    w += (size_t)D0 * D;
-    if (rd_floats(&r, w, D))
-        return -1;
-    e->res_b = w;
-    w += D;
-    if (rd_layer(&r, &e->l[1], &w, D, D))
-        return -1;
-    if (rd_floats(&r, w, (size_t)D * D))
-        return -1;
-    e->tanh_w = w;
-    w += (size_t)D * D;
-    if (rd_floats(&r, w, D))
-        return -1;
-    e->tanh_b = w;
     return r.p == r.end ? 0 : -1;
 }
 
@@ -264,50 +239,30 @@ CSBOT_API int csbot_encoder_load(csbot_encoder **out, const char *path,
                                  csbot_error *err) {
     if (out)
         *out = NULL;
+    csbot__error_reset(err, path);
     if (!out || !path)
-        return fail(err, CSBOT_EINVAL, "", "csbot_encoder_load: NULL argument");
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return fail(err, CSBOT_EIO, path, "cannot open the encoder file");
+        return fail(err, CSBOT_EINVAL, "csbot_encoder_load: NULL argument");
     csbot__alloc a;
     csbot__alloc_init(&a, NULL, NULL);
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? 2 * cap : (size_t)1 << 20;
-            unsigned char *nb = csbot__realloc(&a, buf, ncap);
-            if (!nb) {
-                csbot__free(&a, buf);
-                fclose(f);
-                return fail(err, CSBOT_ENOMEM, path, "out of memory");
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int ioerr = ferror(f);
-    fclose(f);
-    if (ioerr) {
-        csbot__free(&a, buf);
-        return fail(err, CSBOT_EIO, path, "cannot read the encoder file");
+    csbot__buf buf = {NULL, 0, 0};
+    int rc = csbot__buf_read_file(&a, &buf, path, (size_t)256 << 20,
+                                  "encoder file", err);
+    if (rc) {
+        csbot__buf_free(&a, &buf);
+        return rc;
     }
     csbot_encoder *e = csbot__calloc(&a, 1, sizeof *e);
     if (!e) {
-        csbot__free(&a, buf);
-        return fail(err, CSBOT_ENOMEM, path, "out of memory");
+        csbot__buf_free(&a, &buf);
+        return fail(err, CSBOT_ENOMEM, "out of memory");
     }
     e->alloc = a;
-    int rc = parse(e, buf, len);
-    csbot__free(&a, buf);
+    rc = parse(e, (const unsigned char *)buf.data, buf.len);
+    csbot__buf_free(&a, &buf);
     if (rc) {
         csbot_encoder_free(e);
-        return rc == -2 ? fail(err, CSBOT_ENOMEM, path, "out of memory")
-                        : fail(err, CSBOT_EDATA, path,
+        return rc == -2 ? fail(err, CSBOT_ENOMEM, "out of memory")
+                        : fail(err, CSBOT_EDATA,
                                "not an encoder file made by "
                                "scripts/encoder-convert.js (or truncated)");
     }

@@ -29,6 +29,17 @@ CSBOT_API const char *csbot_strerror(int code) {
     }
 }
 
+void csbot__error_reset(csbot_error *err, const char *source) {
+    if (!err)
+        return;
+    unsigned v = err->version;
+    memset(err, 0, sizeof *err);
+    err->version = v;
+    if (source)
+        csbot__copy_out(err->source, sizeof err->source, source,
+                        strlen(source));
+}
+
 void csbot__error_set(csbot_error *err, int code, const char *path,
                       const char *fmt, ...) {
     if (!err)

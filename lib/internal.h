@@ -61,10 +61,18 @@ int csbot__buf_printf(const csbot__alloc *a, csbot__buf *b, const char *fmt,
 int csbot__buf_json_str(const csbot__alloc *a, csbot__buf *b, const char *s);
 void csbot__buf_clear(csbot__buf *b);
 void csbot__buf_free(const csbot__alloc *a, csbot__buf *b);
+/* Append the whole file at path to b (at most max bytes). On failure sets
+ * err's message (what names the file's kind, for "... over N MiB") and
+ * returns CSBOT_EIO, CSBOT_ETOOBIG or CSBOT_ENOMEM. */
+int csbot__buf_read_file(const csbot__alloc *a, csbot__buf *b, const char *path,
+                         size_t max, const char *what, csbot_error *err);
 /* Copy src into dst[size] snprintf-style; returns strlen(src). */
 size_t csbot__copy_out(char *dst, size_t size, const char *src, size_t len);
 
 /* ---- error.c ---- */
+
+/* Clear err (keeping its version) and set its source; NULL err: no-op. */
+void csbot__error_reset(csbot_error *err, const char *source);
 
 void csbot__error_set(csbot_error *err, int code, const char *path,
                       const char *fmt, ...)

@@ -3,8 +3,6 @@
  * parse itself is kb_load.c), defaults, accessors and freeing. A load either
  * returns a complete knowledge base or frees everything it built.
  */
-#include <errno.h>
-#include <stdio.h>
 
 #include "kb.h"
 
@@ -162,24 +160,13 @@ static int check_opts(const csbot_kb_options *opts, csbot_error *err) {
     return CSBOT_OK;
 }
 
-static void err_reset(csbot_error *err, const char *source) {
-    if (!err)
-        return;
-    unsigned v = err->version;
-    memset(err, 0, sizeof *err);
-    err->version = v;
-    if (source)
-        csbot__copy_out(err->source, sizeof err->source, source,
-                        strlen(source));
-}
-
 CSBOT_API int csbot_kb_load_buffer(csbot_kb **out, const char *json,
                                    size_t len, const char *name,
                                    const csbot_kb_options *opts,
                                    csbot_error *err) {
     if (out)
         *out = NULL;
-    err_reset(err, name ? name : "<buffer>");
+    csbot__error_reset(err, name ? name : "<buffer>");
     if (!out || !json) {
         csbot__error_set(err, CSBOT_EINVAL, "", "NULL argument");
         return CSBOT_EINVAL;
@@ -220,7 +207,7 @@ CSBOT_API int csbot_kb_load_file(csbot_kb **out, const char *path,
                                  csbot_error *err) {
     if (out)
         *out = NULL;
-    err_reset(err, path);
+    csbot__error_reset(err, path);
     if (!out || !path) {
         csbot__error_set(err, CSBOT_EINVAL, "", "NULL argument");
         return CSBOT_EINVAL;
@@ -230,31 +217,9 @@ CSBOT_API int csbot_kb_load_file(csbot_kb **out, const char *path,
         return rc;
     csbot__alloc a;
     csbot__alloc_init(&a, opts ? opts->alloc : NULL, opts ? opts->alloc_ud : NULL);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        csbot__error_set(err, CSBOT_EIO, "", "cannot open: %s", strerror(errno));
-        return CSBOT_EIO;
-    }
     csbot__buf b = {0};
-    char chunk[65536];
-    size_t n;
-    rc = CSBOT_OK;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > ((size_t)256 << 20)) {
-            rc = CSBOT_ETOOBIG;
-            csbot__error_set(err, rc, "", "knowledge base over 256 MiB");
-            break;
-        }
-        if ((rc = csbot__buf_append(&a, &b, chunk, n))) {
-            csbot__error_set(err, rc, "", "out of memory");
-            break;
-        }
-    }
-    if (!rc && ferror(f)) {
-        rc = CSBOT_EIO;
-        csbot__error_set(err, rc, "", "read error: %s", strerror(errno));
-    }
-    fclose(f);
+    rc = csbot__buf_read_file(&a, &b, path, (size_t)256 << 20, "knowledge base",
+                              err);
     if (!rc)
         rc = csbot_kb_load_buffer(out, b.data ? b.data : "", b.len, path, opts,
                                   err);
