@@ -308,7 +308,8 @@ static void cmd_load(chat *c, const char *file, sbuf *out) {
 
 static void cmd_reload(chat *c, sbuf *out) {
     csbot_error err = CSBOT_ERROR_INIT;
-    int rc = csbot_hub_reload_file(c->hub, c->kb_path, NULL, &err);
+    csbot_kb_options o = cli_kb_options(NULL);
+    int rc = csbot_hub_reload_file(c->hub, c->kb_path, &o, &err);
     if (rc != CSBOT_OK) {
         if (err.code == CSBOT_OK)
             err.code = rc;

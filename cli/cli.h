@@ -11,6 +11,8 @@
 
 #include "csbot.h"
 
+struct cJSON;
+
 /* Exit statuses. */
 #define EXIT_OK 0
 #define EXIT_FAIL 1  /* load error, failed check (--strict, --min-accuracy) */
@@ -22,6 +24,7 @@ int cmd_lint(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_vectors(int argc, char **argv);
 
 /* main.c: print the usage of one command (or all when cmd is NULL). */
 void usage(FILE *f, const char *cmd);
@@ -84,8 +87,21 @@ const char *default_kb_path(void);
 
 /* A csbot_error rendered by csbot_error_format (malloc'd). */
 char *format_kb_error(const csbot_error *err);
-/* Load a knowledge base; on failure print the formatted error on stderr and
- * return the error code. *ms receives the load time when not NULL. */
+/* The sentence encoder given with --encoder (main.c loads it before a
+ * command runs and frees it after), or NULL. */
+void cli_set_encoder(csbot_encoder *enc);
+const csbot_encoder *cli_encoder(void);
+/* Options as given (or the defaults for NULL), with the --encoder. */
+csbot_kb_options cli_kb_options(const csbot_kb_options *opts);
+/* Add (or refresh) the "vectors" member of a knowledge base's JSON with
+ * the encoder's vectors of its English examples (vectors.c). Returns 0, or
+ * -1 after printing why not. */
+int kb_add_vectors(struct cJSON *root, const csbot_encoder *enc,
+                   const char *what);
+
+/* Load a knowledge base (with the --encoder, if any); on failure print the
+ * formatted error on stderr and return the error code. *ms receives the
+ * load time when not NULL. */
 int load_kb(const char *path, const csbot_kb_options *opts, csbot_kb **kb,
             double *ms);
 

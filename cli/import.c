@@ -181,6 +181,12 @@ int cmd_import(int argc, char **argv) {
         cJSON_AddItemToArray(resp, placeholder(e->label));
         cJSON_AddItemToArray(intents, in);
     }
+    if (cli_encoder() && kb_add_vectors(root, cli_encoder(), "import")) {
+        cJSON_Delete(root);
+        free(labels);
+        tsv_free(&t);
+        return EXIT_FAIL;
+    }
     char *out = cJSON_Print(root);
     cJSON_Delete(root);
     if (!out) {

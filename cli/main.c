@@ -1,6 +1,8 @@
 /*
  * main.c - entry point of the `csbot` tool: dispatches to the commands
- * (chat, lint, import, eval, calibrate, version, help) and prints usage.
+ * (chat, lint, import, eval, calibrate, vectors, version, help), loads the
+ * sentence encoder any of them may be given with --encoder, and prints
+ * usage.
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,7 +33,8 @@ static const command commands[] = {
     {"import", cmd_import, "import FILE.tsv [--lang zh|en] [--name NAME]",
      "  Turn label<TAB>example rows into a KB (JSON on stdout): one intent per\n"
      "  label, placeholder answers; `_oos` rows are skipped. Without --lang the\n"
-     "  language of each example is guessed (any CJK character: zh, else en).\n"},
+     "  language of each example is guessed (any CJK character: zh, else en).\n"
+     "  With --encoder the KB also stores its English examples' vectors.\n"},
     {"eval", cmd_eval,
      "eval KB FILE.tsv|FILE.jsonl [--json] [--threshold T] [--sweep]\n"
      "                 [--errors N] [--confusion] [--min-accuracy A]",
@@ -54,6 +57,10 @@ static const command commands[] = {
      "  target). Each margin 0.00..0.20 (or M alone) gets its lowest threshold\n"
      "  that reaches them; ties go to the larger margin. suggest = max(0.05,\n"
      "  T - 0.2). --write saves a copy of KB with these settings.\n"},
+    {"vectors", cmd_vectors, "vectors KB --encoder ENC [--write OUT.json]",
+     "  Store the sentence encoder's vectors of KB's English examples in its\n"
+     "  \"vectors\" (kept ones are reused; those of examples no longer there\n"
+     "  are dropped); JSON on stdout, or in OUT.json.\n"},
     {"version", cmd_version, "version", "  Print the library version.\n"},
     {"help", cmd_help, "help [COMMAND]", "  Show this help.\n"},
 };
@@ -83,7 +90,10 @@ void usage(FILE *f, const char *cmd) {
             h += n + (nl ? 1 : 0);
         }
     }
-    fputs("\nExit status: 0 ok, 1 load error or failed check, 2 usage or input "
+    fputs("\nAny command that loads a KB takes --encoder ENC (the file `make encoder`\n"
+          "writes, build/encoder/use-lite-en.bin): English messages are then also\n"
+          "compared with the English examples by meaning.\n"
+          "\nExit status: 0 ok, 1 load error or failed check, 2 usage or input "
           "error.\n",
           f);
 }
@@ -139,7 +149,36 @@ int main(int argc, char **argv) {
             usage(stdout, c->name);
             return EXIT_OK;
         }
+    /* --encoder PATH (or --encoder=PATH), for any command */
+    const char *enc_path = NULL;
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (i >= 2 && strcmp(a, "--encoder") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(c->name, "--encoder needs a file");
+            enc_path = argv[++i];
+        } else if (i >= 2 && strncmp(a, "--encoder=", 10) == 0) {
+            enc_path = a + 10;
+        } else {
+            argv[n++] = argv[i];
+        }
+    }
+    argc = n;
+    csbot_encoder *enc = NULL;
+    if (enc_path) {
+        csbot_error err = CSBOT_ERROR_INIT;
+        if (csbot_encoder_load(&enc, enc_path, &err) != CSBOT_OK) {
+            char *text = format_kb_error(&err);
+            fprintf(stderr, "%s\n", text);
+            free(text);
+            return EXIT_FAIL;
+        }
+        cli_set_encoder(enc);
+    }
     int rc = c->run(argc - 1, argv + 1);
+    cli_set_encoder(NULL);
+    csbot_encoder_free(enc);
     if (fflush(stdout) != 0) {
         perror("csbot: writing output");
         return rc ? rc : EXIT_FAIL;

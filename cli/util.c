@@ -239,11 +239,33 @@ char *format_kb_error(const csbot_error *err) {
     return buf;
 }
 
+/* The one piece of process-wide state in the tool: set once by main()
+ * before the command runs. */
+static csbot_encoder *the_encoder;
+
+void cli_set_encoder(csbot_encoder *enc) {
+    the_encoder = enc;
+}
+
+const csbot_encoder *cli_encoder(void) {
+    return the_encoder;
+}
+
+csbot_kb_options cli_kb_options(const csbot_kb_options *opts) {
+    csbot_kb_options o = CSBOT_KB_OPTIONS_INIT;
+    if (opts)
+        o = *opts;
+    o.version = CSBOT_KB_OPTIONS_VERSION;
+    o.encoder = the_encoder;
+    return o;
+}
+
 int load_kb(const char *path, const csbot_kb_options *opts, csbot_kb **kb,
             double *ms) {
     csbot_error err = CSBOT_ERROR_INIT;
+    csbot_kb_options o = cli_kb_options(opts);
     double t0 = mono_ms();
-    int rc = csbot_kb_load_file(kb, path, opts, &err);
+    int rc = csbot_kb_load_file(kb, path, &o, &err);
     if (ms)
         *ms = mono_ms() - t0;
     if (rc != CSBOT_OK) {

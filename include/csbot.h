@@ -197,6 +197,12 @@ CSBOT_API void csbot_encoder_free(csbot_encoder *enc);
 CSBOT_API size_t csbot_encoder_dim(const csbot_encoder *enc);
 
 /**
+ * @brief The model's name ("use-lite-en"), which a knowledge base's stored
+ * vectors must carry; "" for NULL. Borrowed, static. Since: 0.1.0.
+ */
+CSBOT_API const char *csbot_encoder_name(const csbot_encoder *enc);
+
+/**
  * @brief Encode one text.
  * @param enc The encoder.
  * @param text UTF-8 text; the model drops tokens after the 128th.
@@ -208,6 +214,20 @@ CSBOT_API size_t csbot_encoder_dim(const csbot_encoder *enc);
  */
 CSBOT_API int csbot_encoder_encode(const csbot_encoder *enc, const char *text,
                                    size_t len, float *out);
+
+/** Length of a vector in the stored form, without the terminating NUL. */
+#define CSBOT_ENCODER_STORED_LEN 684
+
+/**
+ * @brief Encode one text into the stored form a knowledge base's "vectors"
+ * carries (intents/SCHEMA.md): base64 of one signed byte per component.
+ * @param out Receives CSBOT_ENCODER_STORED_LEN characters and a NUL.
+ * @return As csbot_encoder_encode(); out is untouched on failure.
+ * Thread-safety: safe. Since: 0.1.0.
+ */
+CSBOT_API int csbot_encoder_encode_stored(const csbot_encoder *enc,
+                                          const char *text, size_t len,
+                                          char *out);
 
 /* ------------------------------------------------------------------------ */
 /* Knowledge base                                                            */
@@ -221,7 +241,7 @@ typedef struct csbot_kb csbot_kb;
  */
 typedef void (*csbot_warn_cb)(const csbot_error *warning, void *ud);
 
-#define CSBOT_KB_OPTIONS_VERSION 1
+#define CSBOT_KB_OPTIONS_VERSION 2
 /** Options for loading a knowledge base. NULL means all defaults. */
 typedef struct csbot_kb_options {
     unsigned version;        /**< CSBOT_KB_OPTIONS_VERSION. */
@@ -238,9 +258,17 @@ typedef struct csbot_kb_options {
                                   patterns matching none of their intent's
                                   examples) and reports each finding. */
     void *warn_ud;           /**< Passed to warn. */
+    /* Since version 2: */
+    const csbot_encoder *encoder; /**< If set, the matcher also compares
+                                  English messages with the English
+                                  examples by meaning (the examples' vectors
+                                  come from the knowledge base's "vectors",
+                                  or are computed during the load). Borrowed:
+                                  it must outlive the knowledge base. */
 } csbot_kb_options;
 #define CSBOT_KB_OPTIONS_INIT                                                \
-    {CSBOT_KB_OPTIONS_VERSION, NULL, NULL, -1.0, -1.0, -1.0, 0, 0, NULL, NULL}
+    {CSBOT_KB_OPTIONS_VERSION, NULL, NULL, -1.0, -1.0, -1.0, 0, 0, NULL, NULL, \
+     NULL}
 
 /**
  * @brief Load a knowledge base from a JSON file (format: intents/SCHEMA.md).

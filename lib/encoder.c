@@ -31,7 +31,7 @@
 
 #define EMB_ROWS 8002
 #define D0 256 /* width of the token embeddings and of layer 0 */
-#define D 512  /* width of layer 1 and of the output */
+#define D CSBOT__ENC_DIM /* width of layer 1 and of the output */
 #define HEADS 4
 #define MAXLEN 128  /* tokens beyond this are dropped, as in the graph */
 #define LN_EPS 1e-6f
@@ -287,6 +287,10 @@ CSBOT_API size_t csbot_encoder_dim(const csbot_encoder *e) {
     return e ? D : 0;
 }
 
+CSBOT_API const char *csbot_encoder_name(const csbot_encoder *e) {
+    return e ? "use-lite-en" : "";
+}
+
 /* ---- tokenizer ---- */
 
 /*
@@ -366,10 +370,12 @@ static size_t tokenizer_viterbi(const csbot_encoder *e, const char *s,
  * of y stays in the L1 cache while each row of w is read once for all n
  * tokens; the fixed block length and restrict let the compiler vectorise
  * the inner loop at -O2. On x86-64 with GCC or Clang a second copy is built
- * for AVX2 and FMA and chosen at run time. */
+ * for AVX2 (eight floats at a time) and chosen at run time; "avx2" rather
+ * than "arch=haswell", which also wants LZCNT, which some virtual machines
+ * do not report. */
 #define JB 128
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_THREAD__)
-__attribute__((target_clones("arch=haswell", "default")))
+__attribute__((target_clones("avx2", "default")))
 #endif
 static void matmul(const float *restrict x, size_t n, size_t din,
                    const float *restrict w, size_t dout,
@@ -457,59 +463,64 @@ static void feed_forward(const layer *l, float *x, size_t n, scratch *sc) {
         x[i] += sc->o[i];
 }
 
+/* Per code point of the tokenizer's input: best score, piece id, piece
+ * length, byte offset, output id (one block, doubles first). */
+#define TOK_BYTES (sizeof(double) + sizeof(size_t) + 3 * sizeof(int32_t))
+
+/* Tokenize into sc->ids (at most MAXLEN); *np their number. */
+static int tokenize(const csbot_encoder *e, const csbot__alloc *a,
+                    csbot__encscratch *sc, const char *text, size_t len,
+                    size_t *np) {
+    *np = 0;
+    csbot__buf_clear(&sc->nf); /* csbot__utf8_nfkc appends */
+    csbot__buf_clear(&sc->s);
+    /* NFKC, then U+2581 before the text and for every ASCII space */
+    int rc = len ? csbot__utf8_nfkc(a, &sc->nb, text, len, &sc->nf) : CSBOT_OK;
+    if (rc || !len || !sc->nf.len)
+        return rc;
+    if (csbot__buf_append(a, &sc->s, "\xe2\x96\x81", 3))
+        return CSBOT_ENOMEM;
+    for (size_t i = 0; i < sc->nf.len; i++)
+        if (sc->nf.data[i] == ' '
+                ? csbot__buf_append(a, &sc->s, "\xe2\x96\x81", 3)
+                : csbot__buf_putc(a, &sc->s, sc->nf.data[i]))
+            return CSBOT_ENOMEM;
+    const char *s = sc->s.data;
+    size_t ncp = count_cp(s, sc->s.len);
+    void *p = sc->tok;
+    if (csbot__grow(a, &p, &sc->tokcap, ncp + 1, TOK_BYTES))
+        return CSBOT_ENOMEM;
+    sc->tok = p;
+    size_t cap = sc->tokcap;
+    double *best = p;
+    size_t *cpoff = (size_t *)(best + cap);
+    int32_t *word = (int32_t *)(cpoff + cap);
+    int32_t *wlen = word + cap, *ids = wlen + cap;
+    for (size_t i = 0, k = 0; i <= sc->s.len; i++)
+        if (i == sc->s.len || ((unsigned char)s[i] & 0xC0) != 0x80)
+            cpoff[k++] = i;
+    *np = tokenizer_viterbi(e, s, cpoff, ncp, best, word, wlen, ids, MAXLEN);
+    sc->ids = ids;
+    return CSBOT_OK;
+}
+
 int csbot__encoder_tokenize(const csbot_encoder *e, const char *text,
                             size_t len, int32_t **idsp, size_t *np) {
     const csbot__alloc *a = &e->alloc;
-    csbot__normbuf nb = {NULL, 0};
-    csbot__buf nf = {NULL, 0, 0}, s = {NULL, 0, 0};
-    size_t *cpoff = NULL;
-    double *best = NULL;
-    int32_t *word = NULL, *wlen = NULL, *ids = NULL;
-    size_t ncp = 0, n = 0;
+    csbot__encscratch sc;
+    memset(&sc, 0, sizeof sc);
     *idsp = NULL;
-    *np = 0;
-    /* NFKC, then U+2581 before the text and for every ASCII space */
-    int rc = len ? csbot__utf8_nfkc(a, &nb, text, len, &nf) : CSBOT_OK;
-    if (rc)
-        goto done;
-    rc = CSBOT_ENOMEM;
-    if (nf.len) {
-        if (csbot__buf_append(a, &s, "\xe2\x96\x81", 3))
-            goto done;
-        for (size_t i = 0; i < nf.len; i++)
-            if (nf.data[i] == ' ' ? csbot__buf_append(a, &s, "\xe2\x96\x81", 3)
-                                  : csbot__buf_putc(a, &s, nf.data[i]))
-                goto done;
-        ncp = count_cp(s.data, s.len);
+    size_t n = 0;
+    int rc = tokenize(e, a, &sc, text, len, &n);
+    if (!rc && n) {
+        *idsp = csbot__malloc(a, n * sizeof **idsp);
+        if (*idsp)
+            memcpy(*idsp, sc.ids, n * sizeof **idsp);
+        else
+            rc = CSBOT_ENOMEM;
     }
-    cpoff = csbot__malloc(a, (ncp + 1) * sizeof *cpoff);
-    best = csbot__malloc(a, (ncp + 1) * sizeof *best);
-    word = csbot__malloc(a, (ncp + 1) * sizeof *word);
-    wlen = csbot__malloc(a, (ncp + 1) * sizeof *wlen);
-    ids = csbot__malloc(a, (ncp + 1) * sizeof *ids);
-    if (!cpoff || !best || !word || !wlen || !ids)
-        goto done;
-    for (size_t i = 0, k = 0; i <= s.len; i++)
-        if (i == s.len || ((unsigned char)s.data[i] & 0xC0) != 0x80)
-            cpoff[k++] = i;
-    if (ncp)
-        n = tokenizer_viterbi(e, s.data, cpoff, ncp, best, word, wlen, ids,
-                              MAXLEN);
-    if (n) {
-        *idsp = ids;
-        *np = n;
-        ids = NULL;
-    }
-    rc = CSBOT_OK;
-done:
-    csbot__normbuf_free(a, &nb);
-    csbot__free(a, nf.data);
-    csbot__free(a, s.data);
-    csbot__free(a, cpoff);
-    csbot__free(a, best);
-    csbot__free(a, word);
-    csbot__free(a, wlen);
-    csbot__free(a, ids);
+    *np = rc ? 0 : n;
+    csbot__encscratch_free(a, &sc);
     return rc;
 }
 
@@ -517,35 +528,34 @@ void csbot__encoder_ids_free(const csbot_encoder *e, int32_t *ids) {
     csbot__free(&e->alloc, ids);
 }
 
-CSBOT_API int csbot_encoder_encode(const csbot_encoder *e, const char *text,
-                                   size_t len, float *out) {
-    if (!e || !out || (!text && len))
-        return CSBOT_EINVAL;
-    if (text && len == CSBOT_NUL_TERMINATED)
-        len = strlen(text);
-    if (len > CSBOT_ENCODER_MAX_BYTES)
-        return CSBOT_ETOOBIG;
-    size_t bad;
-    if (len && csbot__utf8_check(text, len, &bad))
-        return CSBOT_EUTF8;
-    const csbot__alloc *a = &e->alloc;
-    int32_t *ids = NULL;
-    float *x = NULL, *scr = NULL;
+void csbot__encscratch_free(const csbot__alloc *a, csbot__encscratch *sc) {
+    csbot__normbuf_free(a, &sc->nb);
+    csbot__buf_free(a, &sc->nf);
+    csbot__buf_free(a, &sc->s);
+    csbot__free(a, sc->tok);
+    csbot__free(a, sc->net);
+    memset(sc, 0, sizeof *sc);
+}
+
+int csbot__encoder_run(const csbot_encoder *e, const csbot__alloc *a,
+                       csbot__encscratch *esc, const char *text, size_t len,
+                       float *out) {
     size_t n = 0;
-    int rc = csbot__encoder_tokenize(e, text, len, &ids, &n);
+    int rc = tokenize(e, a, esc, text, len, &n);
     if (rc)
         return rc;
-    rc = CSBOT_ENOMEM;
+    const int32_t *ids = esc->ids;
     float pooled[D];
     memset(pooled, 0, sizeof pooled);
     if (n) {
-        /* h n*D | qkv n*3D | att n | o n*D | f n*3D | res n*D */
-        x = csbot__malloc(a, n * D * sizeof *x);
-        scr = csbot__malloc(a, (9 * n * D + n) * sizeof *scr);
-        if (!x || !scr)
-            goto done;
+        /* x n*D | h n*D | qkv n*3D | att n | o n*D | f n*3D | res n*D */
+        void *p = esc->net;
+        if (csbot__grow(a, &p, &esc->netcap, 10 * n * D + n, sizeof(float)))
+            return CSBOT_ENOMEM;
+        esc->net = p;
+        float *x = esc->net;
         scratch sc;
-        sc.h = scr;
+        sc.h = x + n * D;
         sc.qkv = sc.h + n * D;
         sc.att = sc.qkv + 3 * n * D;
         sc.o = sc.att + n;
@@ -591,10 +601,26 @@ CSBOT_API int csbot_encoder_encode(const csbot_encoder *e, const char *text,
     float inv = (float)(1.0 / sqrt(norm > 1e-12 ? norm : 1e-12));
     for (size_t j = 0; j < D; j++)
         out[j] *= inv;
-    rc = CSBOT_OK;
-done:
-    csbot__free(a, ids);
-    csbot__free(a, x);
-    csbot__free(a, scr);
+    return CSBOT_OK;
+}
+
+CSBOT_API int csbot_encoder_encode(const csbot_encoder *e, const char *text,
+                                   size_t len, float *out) {
+    if (!e || !out || (!text && len))
+        return CSBOT_EINVAL;
+    if (text && len == CSBOT_NUL_TERMINATED)
+        len = strlen(text);
+    if (len > CSBOT_ENCODER_MAX_BYTES)
+        return CSBOT_ETOOBIG;
+    size_t bad;
+    if (len && csbot__utf8_check(text, len, &bad))
+        return CSBOT_EUTF8;
+    csbot__encscratch sc;
+    memset(&sc, 0, sizeof sc);
+    float v[D];
+    int rc = csbot__encoder_run(e, &e->alloc, &sc, text, len, v);
+    csbot__encscratch_free(&e->alloc, &sc);
+    if (!rc)
+        memcpy(out, v, sizeof v);
     return rc;
 }

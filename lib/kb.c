@@ -73,6 +73,7 @@ csbot_kb *csbot__kb_alloc(const csbot_kb_options *opts) {
     kb->seed = opts && opts->seed ? opts->seed : 0x5eed;
     kb->warn = opts ? opts->warn : NULL;
     kb->warn_ud = opts ? opts->warn_ud : NULL;
+    kb->vecs.enc = opts && opts->version >= 2 ? opts->encoder : NULL;
     csbot__featcfg_default(&kb->fcfg);
     return kb;
 }
@@ -128,6 +129,7 @@ CSBOT_API void csbot_kb_free(csbot_kb *kb) {
     csbot__free(&a, kb->idf);
     csbot__model_free(&a, &kb->model);
     csbot__index_free(&a, &kb->index);
+    csbot__vecs_free(&a, &kb->vecs);
     csbot__free(&a, kb->name);
     csbot__free(&a, kb->source);
     csbot__free(&a, kb);
@@ -148,7 +150,8 @@ static int finish(csbot_kb *kb, const csbot_kb_options *opts) {
 }
 
 static int check_opts(const csbot_kb_options *opts, csbot_error *err) {
-    if (opts && opts->version != CSBOT_KB_OPTIONS_VERSION) {
+    /* version 1 is the same structure without `encoder` */
+    if (opts && (opts->version < 1 || opts->version > CSBOT_KB_OPTIONS_VERSION)) {
         csbot__error_set(err, CSBOT_EINVAL, "", "unsupported options version");
         return CSBOT_EINVAL;
     }

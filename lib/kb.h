@@ -8,6 +8,7 @@
 #include "featurize.h"
 #include "model.h"
 #include "pattern.h"
+#include "vectors.h"
 
 /* Languages of stored texts: 0 Simplified, 1 Traditional, 2 English. */
 enum { CSBOT__ZHS = 0, CSBOT__ZHT = 1, CSBOT__EN = 2, CSBOT__NLANG = 3 };
@@ -117,6 +118,7 @@ struct csbot_kb {
     size_t nfeat;
     csbot__model model;   /* nclass == 0 when not trained (FAQ mode) */
     csbot__index index;
+    csbot__vecs vecs;     /* English examples' vectors (with an encoder) */
     uint64_t seed;
     csbot__dict idmap; /* hash of intent id -> index */
     csbot_warn_cb warn; /* during load only */

@@ -27,6 +27,12 @@ typedef struct loader {
     csbot__dict seen;   /* lint: normalised example -> intent + 1 */
     unsigned *pathits;  /* lint: examples each pattern of an intent matches */
     size_t pathitcap;
+    int lang;           /* each_text: 0 "zh", 1 "en" */
+    /* stored example vectors, when an encoder is attached */
+    csbot__dict vecdict; /* hash of the example text -> index into vecitem */
+    const cJSON **vecitem;
+    size_t nvecitem;
+    size_t nencoded;     /* English examples encoded during the load */
 } loader;
 
 /* ---- JSON path tracking ---- */
@@ -866,6 +872,7 @@ static int each_text(loader *L, const cJSON *v, text_fn fn, void *ctx) {
         if (!arr)
             continue;
         size_t old = path_push_key(L, keys[i]);
+        L->lang = i;
         rc = want(L, arr, is_arr, "an array of strings");
         size_t k = 0;
         for (const cJSON *s = arr->child; s && !rc; s = s->next, k++) {
@@ -1107,12 +1114,36 @@ typedef struct example_ctx {
     uint32_t label;
 } example_ctx;
 
+/* An English example's vector: the stored one, else encoded now. */
+static int add_vector(loader *L, const char *text, uint32_t label) {
+    csbot__vecs *vs = &L->kb->vecs;
+    size_t len = strlen(text);
+    int8_t q[CSBOT__ENC_DIM];
+    uint32_t k;
+    if (L->vecitem && csbot__dict_get(&L->vecdict, csbot__hash(text, len, 41),
+                                      &k) &&
+        strcmp(L->vecitem[k]->string, text) == 0) {
+        const char *b = L->vecitem[k]->valuestring;
+        (void)csbot__vec_decode(b, strlen(b), q); /* checked by load_vectors */
+    } else {
+        float v[CSBOT__ENC_DIM];
+        int rc = csbot__encoder_run(vs->enc, L->a, &L->scr.enc, text, len, v);
+        if (rc)
+            return rc;
+        csbot__vec_quantize(v, q);
+        L->nencoded++;
+    }
+    return csbot__vecs_add(L->a, vs, q, label);
+}
+
 static int add_example(loader *L, const char *text, void *ctx) {
     example_ctx *c = ctx;
     int rc = csbot__match_learn(L->kb, &L->scr, text, strlen(text), c->label);
     if (rc == CSBOT_EEMPTY)
         return fail(L, CSBOT_ESCHEMA,
                     "example has no words or characters to match");
+    if (!rc && L->lang == 1 && L->kb->vecs.enc)
+        rc = add_vector(L, text, c->label);
     if (rc)
         return rc;
     if (!c->it) {
@@ -1130,6 +1161,62 @@ static int load_examples(loader *L, const cJSON *v, uint32_t label,
                          csbot__intent *it) {
     example_ctx c = {it, label};
     return each_text(L, v, add_example, &c);
+}
+
+/* "vectors": {"encoder": NAME, "examples": {TEXT: VECTOR, ...}}, the
+ * English examples' vectors (intents/SCHEMA.md). Checked whether or not an
+ * encoder is attached; kept (as an index on the JSON) only when one is. */
+static int load_vectors(loader *L, const cJSON *v) {
+    static const char *const keys[] = {"encoder", "examples", NULL};
+    const csbot_encoder *enc = L->kb->vecs.enc;
+    int rc = want(L, v, is_obj, "an object with \"encoder\" and \"examples\"");
+    if (!rc)
+        rc = check_keys(L, v, keys);
+    const cJSON *name = rc ? NULL : member(v, "encoder");
+    const cJSON *ex = rc ? NULL : member(v, "examples");
+    if (!rc && (!name || !ex))
+        rc = fail(L, CSBOT_ESCHEMA, "missing \"%s\"",
+                  name ? "examples" : "encoder");
+    if (!rc) {
+        size_t old = path_push_key(L, "encoder");
+        rc = want(L, name, is_str, "a string");
+        if (!rc && enc && strcmp(name->valuestring, csbot_encoder_name(enc)))
+            rc = fail(L, CSBOT_ESCHEMA,
+                      "vectors of encoder \"%.64s\", but the attached "
+                      "encoder is \"%s\"",
+                      name->valuestring, csbot_encoder_name(enc));
+        path_pop(L, old);
+    }
+    if (rc)
+        return rc;
+    size_t old = path_push_key(L, "examples");
+    rc = want(L, ex, is_obj, "an object of example text -> vector");
+    size_t n = 0;
+    for (const cJSON *c = rc ? NULL : ex->child; c; c = c->next)
+        n++;
+    if (!rc && enc && n) {
+        L->vecitem = csbot__malloc(L->a, n * sizeof *L->vecitem);
+        if (!L->vecitem || csbot__dict_init(L->a, &L->vecdict, n))
+            rc = CSBOT_ENOMEM;
+    }
+    for (const cJSON *c = rc ? NULL : ex->child; c && !rc; c = c->next) {
+        size_t o2 = path_push_key(L, c->string);
+        int8_t q[CSBOT__ENC_DIM];
+        rc = want(L, c, is_str, "a string");
+        if (!rc && csbot__vec_decode(c->valuestring, strlen(c->valuestring), q))
+            rc = fail(L, CSBOT_ESCHEMA,
+                      "not a stored vector (%d characters of base64)",
+                      (int)CSBOT__VEC_B64);
+        if (!rc && L->vecitem) {
+            uint64_t h = csbot__hash(c->string, strlen(c->string), 41);
+            rc = csbot__dict_put(L->a, &L->vecdict, h, (uint32_t)L->nvecitem,
+                                 NULL);
+            L->vecitem[L->nvecitem++] = c;
+        }
+        path_pop(L, o2);
+    }
+    path_pop(L, old);
+    return rc;
 }
 
 static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
@@ -1313,7 +1400,7 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
     static const char *const keys[] = {"csbot", "name", "settings", "shop",
                                        "messages", "synonyms", "sentiment",
                                        "slots", "intents", "negatives",
-                                       "handoff_phrases", NULL};
+                                       "handoff_phrases", "vectors", NULL};
     loader L;
     memset(&L, 0, sizeof L);
     L.kb = kb;
@@ -1442,6 +1529,11 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
     }
     if (!rc)
         rc = csbot__phrases_index(L.a, &kb->synonyms);
+    if (!rc && (x = member(root, "vectors"))) {
+        size_t old = path_push_key(&L, "vectors");
+        rc = load_vectors(&L, x);
+        path_pop(&L, old);
+    }
     if (!rc) {
         size_t old = path_push_key(&L, "intents");
         x = member(root, "intents");
@@ -1456,6 +1548,14 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
         rc = load_examples(&L, x, (uint32_t)kb->nintents, NULL);
         path_pop(&L, old);
     }
+    if (!rc && L.nencoded) {
+        size_t old = path_push_key(&L, "vectors");
+        warn(&L, "%zu English example%s no stored vector and %s encoded "
+                 "during the load (`csbot vectors` stores them)",
+             L.nencoded, L.nencoded == 1 ? " has" : "s have",
+             L.nencoded == 1 ? "was" : "were");
+        path_pop(&L, old);
+    }
     if (!rc) {
         rc = csbot__match_build(kb, &L.scr);
         if (rc && err)
@@ -1466,6 +1566,8 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
         csbot__error_set(err, rc, "", "%s", csbot_strerror(rc));
     csbot__scratch_free(kb, &L.scr);
     csbot__dict_free(L.a, &L.seen);
+    csbot__dict_free(L.a, &L.vecdict);
+    csbot__free(L.a, L.vecitem);
     csbot__free(L.a, L.pathits);
     cJSON_Delete(root);
     if (!rc)

@@ -72,6 +72,8 @@ void csbot__scratch_free(const csbot_kb *kb, csbot__scratch *s) {
     csbot__free(a, s->ids);
     csbot__free(a, s->vals);
     csbot__free(a, s->logits);
+    csbot__encscratch_free(a, &s->enc);
+    csbot__free(a, s->vbest);
     csbot__free(a, s->acc);
     csbot__free(a, s->touched);
     csbot__free(a, s->isim);
@@ -622,6 +624,37 @@ static void softmax_bg(float *z, size_t M, size_t S, float bg) {
         z[c] *= inv;
 }
 
+/* An English message (no Chinese characters, some Latin letters) and a
+ * knowledge base with example vectors: each class's logit moves by
+ * CSBOT__VEC_WEIGHT times how far its nearest example's cosine with the
+ * message is below the best class's, so that the background ("none of
+ * these") keeps its place relative to the class nearest in meaning. */
+static int by_meaning(const csbot_kb *kb, csbot__scratch *s, const char *text,
+                      size_t len, size_t M) {
+    s->vec_used = 0;
+    if (!kb->vecs.n || s->sc.han || !s->sc.latin || !s->nids)
+        return CSBOT_OK;
+    void *p = s->vbest;
+    int rc = csbot__grow(&kb->alloc, &p, &s->vbestcap, M, sizeof(float));
+    if (rc)
+        return rc;
+    s->vbest = p;
+    /* the model reads 128 tokens: the start of a longer message will do */
+    if (len > CSBOT_ENCODER_MAX_BYTES) {
+        len = CSBOT_ENCODER_MAX_BYTES;
+        while (len && ((unsigned char)text[len] & 0xC0) == 0x80)
+            len--;
+    }
+    if ((rc = csbot__encoder_run(kb->vecs.enc, &kb->alloc, &s->enc, text, len,
+                                 s->qvec)))
+        return rc;
+    float mx = csbot__vecs_nearest(&kb->vecs, s->qvec, s->qq, s->vbest, M);
+    for (size_t c = 0; c < M; c++)
+        s->logits[c] += CSBOT__VEC_WEIGHT * (s->vbest[c] - mx);
+    s->vec_used = 1;
+    return CSBOT_OK;
+}
+
 static float combine(const csbot_kb *kb, const csbot__scratch *s, float prob,
                      float sim) {
     float conf = (kb->model.nclass ? prob : sim) * s->covfactor;
@@ -705,6 +738,8 @@ int csbot__match(const csbot_kb *kb, csbot__scratch *s, const char *text,
             return rc;
         s->logits = p;
         csbot__model_logits(&kb->model, s->ids, s->vals, s->nids, s->logits);
+        if ((rc = by_meaning(kb, s, text, len, M)))
+            return rc;
         softmax_bg(s->logits, M, kb->model.stride, kb->model.bg);
     }
     /* candidates: by combined confidence */

@@ -48,6 +48,12 @@ typedef struct csbot__scratch {
     float *qvals;      /* normalised on their own (for the similarity) */
     size_t nq, qcap;
     csbot__rematch *rm;
+    csbot__encscratch enc; /* the sentence encoder's */
+    float qvec[CSBOT__ENC_DIM]; /* the message's vector */
+    int8_t qq[CSBOT__ENC_DIM];
+    float *vbest;      /* per class: cosine with the nearest example */
+    size_t vbestcap;
+    int vec_used;      /* the last match compared vectors */
     /* load time only */
     csbot__rows rows;
     uint32_t *df;

@@ -213,6 +213,12 @@ START_TEST(bad_text) {
     ck_assert_int_eq(csbot_encoder_encode(enc, big, CSBOT_NUL_TERMINATED, v),
                      CSBOT_ETOOBIG);
     ck_assert_mem_eq(v, keep, sizeof v);
+    char st[CSBOT_ENCODER_STORED_LEN + 1] = "kept";
+    ck_assert_int_eq(csbot_encoder_encode_stored(enc, "caf\xC3", 4, st),
+                     CSBOT_EUTF8);
+    ck_assert_int_eq(csbot_encoder_encode_stored(enc, "x", 1, NULL),
+                     CSBOT_EINVAL);
+    ck_assert_str_eq(st, "kept");
     /* the largest text is taken (its tokens after the 128th are dropped) */
     big[CSBOT_ENCODER_MAX_BYTES] = '\0';
     for (size_t i = 0; i < CSBOT_ENCODER_MAX_BYTES; i += 6)

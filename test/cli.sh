@@ -250,5 +250,57 @@ check "calibrate --oos-recall without _oos rows exits 1" \
 check "calibrate without a target is a usage error" \
     eq "$(status "$CSBOT" calibrate intents/shop.json "$dev")" 2
 
+# ---- the sentence encoder (--encoder, import --encoder, vectors) ---------
+check "vectors without --encoder is a usage error" \
+    eq "$(status "$CSBOT" vectors "$KB")" 2
+check "a missing encoder file exits 1" \
+    eq "$(status "$CSBOT" eval "$KB" test/data/shop-dev.tsv --encoder "$tmp/none.bin")" 1
+if [[ -n ${CSBOT_ENCODER:-} ]]; then
+    enc=$CSBOT_ENCODER
+    cat >"$tmp/tiny.tsv" <<'EOF'
+card_lost	I lost my card
+card_lost	my card is missing and I can't find it
+card_lost	someone stole my wallet with my card in it
+card_lost	I think my card was stolen
+card_lost	please block my card, it's gone
+card_arrival	when will my new card arrive
+card_arrival	my card has not been delivered yet
+card_arrival	how long does it take for the card to come in the mail
+card_arrival	I'm still waiting for my card to be delivered
+card_arrival	the card you sent me hasn't shown up
+refund	I want my money back
+refund	can I get a refund for this purchase
+refund	how do I return an item and get reimbursed
+refund	the merchant owes me money, how do I get it back
+refund	please refund my order
+EOF
+    "$CSBOT" import "$tmp/tiny.tsv" --lang en --encoder "$enc" >"$tmp/tiny.json" 2>"$tmp/imp.err"
+    check "import --encoder stores every example's vector" \
+        eq "$(grep -c '"[A-Za-z0-9+/]\{683\}="' "$tmp/tiny.json")" 15
+    check "import --encoder names the encoder" grep -q '"encoder":[[:space:]]*"use-lite-en"' "$tmp/tiny.json"
+    check "import --encoder says what it encoded" has "$(cat "$tmp/imp.err")" "15 English examples encoded, 0 kept"
+    # lint with the encoder: nothing to encode at load
+    check "lint --encoder: no example without a vector" \
+        eq "$("$CSBOT" lint "$tmp/tiny.json" --encoder "$enc" 2>&1 | grep -c 'no stored vector')" 0
+    # an edited example has no vector: lint says so; vectors adds it and drops the old one
+    sed '/"en":/ s/I want my money back/I would like my money back/' "$tmp/tiny.json" >"$tmp/edited.json"
+    check "lint --encoder: an edited example has no stored vector" \
+        has "$("$CSBOT" lint "$tmp/edited.json" --encoder "$enc" 2>&1)" "1 English example has no stored vector"
+    "$CSBOT" vectors "$tmp/edited.json" --encoder "$enc" --write "$tmp/re.json" 2>"$tmp/re.err"
+    check "vectors encodes only the new example" has "$(cat "$tmp/re.err")" "1 English examples encoded, 14 kept"
+    check "vectors drops the vector of the old text" eq "$(grep -c 'I want my money back' "$tmp/re.json")" 0
+    check "vectors stores the new one" eq "$(grep -c 'I would like my money back' "$tmp/re.json")" 2
+    check "the refreshed KB lints clean with the encoder" \
+        eq "$("$CSBOT" lint "$tmp/re.json" --encoder "$enc" 2>&1 | grep -c 'no stored vector')" 0
+    # meaning: words point elsewhere, the encoder finds the intent
+    out=$(printf 'a thief took my purse\n' | "$CSBOT" chat "$tmp/tiny.json" --encoder "$enc")
+    check "chat --encoder: meaning finds card_lost" eq "$(cut -f2 <<<"$out")" card_lost
+    printf 'card_lost\ta thief took my purse\nrefund\tI would like to be reimbursed\n' >"$tmp/tiny-test.tsv"
+    "$CSBOT" eval "$tmp/tiny.json" "$tmp/tiny-test.tsv" --json --encoder "$enc" >"$tmp/te.json"
+    check "eval --encoder: both rows right" eq "$(jget top1_accuracy "$tmp/te.json")" 1
+else
+    echo "cli.sh: CSBOT_ENCODER not set: the encoder's CLI tests are not run" >&2
+fi
+
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]
