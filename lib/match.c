@@ -18,7 +18,18 @@
  *     rarest features' lists up to a fixed number of postings, so that the
  *     cost of a reply does not grow with the number of entries);
  *   - coverage: the share of the message's words (English) and character
- *     pairs (Chinese) that occur in some example.
+ *     pairs (Chinese) that occur in some example;
+ *   - with a sentence encoder attached (vectors.c), for an English message
+ *     (no Chinese characters): the cosine of its sentence vector with each
+ *     intent's nearest English example. Before the softmax, each intent's
+ *     logit moves by CSBOT__VEC_WEIGHT (25) times how far that cosine is
+ *     below the best intent's (an intent without English examples counts
+ *     as cosine 0), so meaning can outvote shared words, and the
+ *     background keeps its place relative to the intent nearest in
+ *     meaning; when even that cosine is under the knowledge base's
+ *     reference (the 5th percentile of the examples' cosines with their
+ *     nearest peer, vectors.c), every intent also loses 25 times the
+ *     shortfall, so a message unlike all examples tends to fall back.
  *
  * What the confidence means (README): roughly the probability that the
  * intent is the right answer, lowered for messages made of words the
@@ -285,6 +296,8 @@ int csbot__match_build(csbot_kb *kb, csbot__scratch *s) {
             s->rows.val[k] *= kb->idf[s->rows.col[k]];
         l2norm(s->rows.val + b, e - b);
     }
+    if (kb->vecs.n && (rc = csbot__vecs_finish(a, &kb->vecs)))
+        return rc;
     /* negative examples (kb->nnegatives) form the hidden class nintents */
     size_t C = kb->nintents + (kb->nnegatives ? 1 : 0);
     if (C >= 2 && C <= MAX_CLASSES && kb->nfeat * C <= MAX_WEIGHTS) {
@@ -649,8 +662,11 @@ static int by_meaning(const csbot_kb *kb, csbot__scratch *s, const char *text,
                                  s->qvec)))
         return rc;
     float mx = csbot__vecs_nearest(&kb->vecs, s->qvec, s->qq, s->vbest, M);
+    /* a message farther from every example than all but 5 % of the
+     * examples are from their nearest peer: all intents lose ground */
+    float top = mx < kb->vecs.ref ? kb->vecs.ref : mx;
     for (size_t c = 0; c < M; c++)
-        s->logits[c] += CSBOT__VEC_WEIGHT * (s->vbest[c] - mx);
+        s->logits[c] += CSBOT__VEC_WEIGHT * (s->vbest[c] - top);
     s->vec_used = 1;
     return CSBOT_OK;
 }

@@ -1,8 +1,10 @@
 /*
  * vectors.c - the knowledge base's example vectors (sentence encoder,
  * encoder.c): the stored form a knowledge base carries them in (one byte
- * per component in base64, intents/SCHEMA.md), and, for a message's
- * vector, the cosine with each intent's nearest example.
+ * per component in base64, intents/SCHEMA.md), the reference cosine (how
+ * near an in-scope message's nearest example usually is at the least),
+ * and, for a message's vector, the cosine with each intent's nearest
+ * example.
  *
  * Vectors are kept as signed bytes: a unit vector's components are small
  * (about 0.044 on average for 512), so scaling its largest to 127 keeps a
@@ -159,6 +161,73 @@ float csbot__vecs_nearest(const csbot__vecs *vs, const float *q, int8_t *qq,
     for (size_t c = 0; c < nclass; c++)
         mx = best[c] > mx ? best[c] : mx;
     return mx;
+}
+
+static int cmp_u32_label(const void *x, const void *y, const uint32_t *lab) {
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    if (lab[a] != lab[b])
+        return lab[a] < lab[b] ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+static int cmp_float(const void *x, const void *y) {
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a > b) - (a < b);
+}
+
+int csbot__vecs_finish(const csbot__alloc *a, csbot__vecs *vs) {
+    vs->ref = 0.0f;
+    if (vs->n < 2)
+        return CSBOT_OK;
+    uint32_t *ord = csbot__malloc(a, vs->n * sizeof *ord);
+    float *near = csbot__malloc(a, vs->n * sizeof *near);
+    if (!ord || !near) {
+        csbot__free(a, ord);
+        csbot__free(a, near);
+        return CSBOT_ENOMEM;
+    }
+    /* the examples grouped by class (insertion sort by class, then index:
+     * they arrive grouped, so this is linear in practice) */
+    for (size_t i = 0; i < vs->n; i++) {
+        size_t j = i;
+        ord[i] = (uint32_t)i;
+        while (j > 0 && cmp_u32_label(&ord[j - 1], &ord[j], vs->label) > 0) {
+            uint32_t t = ord[j];
+            ord[j] = ord[j - 1];
+            ord[j - 1] = t;
+            j--;
+        }
+    }
+    size_t m = 0;
+    for (size_t lo = 0, hi; lo < vs->n; lo = hi) {
+        for (hi = lo + 1; hi < vs->n && vs->label[ord[hi]] == vs->label[ord[lo]];
+             hi++)
+            ;
+        size_t cnt = hi - lo;
+        size_t step = cnt > CSBOT__VEC_PEERS ? cnt / CSBOT__VEC_PEERS : 1;
+        for (size_t i = lo; cnt > 1 && i < hi; i++) {
+            uint32_t e = ord[i];
+            float best = -1.0f;
+            for (size_t k = lo + (i - lo) % step; k < hi; k += step) {
+                uint32_t f = ord[k];
+                if (f == e)
+                    continue;
+                float cs = (float)dot8(vs->v + (size_t)e * DIM,
+                                       vs->v + (size_t)f * DIM) *
+                           vs->inv[e] * vs->inv[f];
+                best = cs > best ? cs : best;
+            }
+            if (best > -1.0f)
+                near[m++] = best;
+        }
+    }
+    if (m) {
+        qsort(near, m, sizeof *near, cmp_float);
+        vs->ref = near[(size_t)(0.05 * (double)(m - 1))];
+    }
+    csbot__free(a, ord);
+    csbot__free(a, near);
+    return CSBOT_OK;
 }
 
 void csbot__vecs_free(const csbot__alloc *a, csbot__vecs *vs) {

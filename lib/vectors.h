@@ -25,6 +25,8 @@ typedef struct csbot__vecs {
     int8_t *v;       /* n rows of CSBOT__ENC_DIM */
     float *inv;      /* n: 1 / the row's length */
     uint32_t *label; /* n: the example's class */
+    float ref;       /* a low nearest cosine for an in-scope message (see
+                        csbot__vecs_finish) */
 } csbot__vecs;
 
 /* Quantise a vector to the stored form's bytes. */
@@ -41,6 +43,11 @@ int csbot__vecs_add(const csbot__alloc *a, csbot__vecs *vs, const int8_t *q,
  * largest. */
 float csbot__vecs_nearest(const csbot__vecs *vs, const float *q, int8_t *qq,
                           float *best, size_t nclass);
+/* After the last add: ref, the 5th percentile over the examples of each
+ * one's cosine with the nearest other example of its class (classes with
+ * one example left out; at most CSBOT__VEC_PEERS peers compared). */
+#define CSBOT__VEC_PEERS 256
+int csbot__vecs_finish(const csbot__alloc *a, csbot__vecs *vs);
 void csbot__vecs_free(const csbot__alloc *a, csbot__vecs *vs);
 
 #endif

@@ -317,16 +317,26 @@ START_TEST(meaning_ranks) {
     csbot_error err = CSBOT_ERROR_INIT;
     ck_assert_int_eq(load_with(&plain, j, NULL, NULL, NULL, &err), CSBOT_OK);
     ck_assert_int_eq(load_with(&meant, j, enc, NULL, NULL, &err), CSBOT_OK);
+    top p, m;
     for (int i = 0; i < NPROBE; i++) {
-        top p = best_of(plain, probes[i][0]), m = best_of(meant, probes[i][0]);
+        p = best_of(plain, probes[i][0]);
+        m = best_of(meant, probes[i][0]);
         ck_assert_msg(strcmp(m.id, probes[i][1]) == 0, "%s: %s", probes[i][0],
                       m.id);
         double pc = strcmp(p.id, probes[i][1]) == 0 ? p.conf : 0.0;
         ck_assert_msg(m.conf > pc + 0.1, "%s: %.3f without, %.3f with",
                       probes[i][0], pc, m.conf);
     }
+    /* a message that shares a word with the examples but is far from all
+     * of them in meaning loses confidence */
+    const char *far = "my card game night is on friday";
+    p = best_of(plain, far);
+    m = best_of(meant, far);
+    ck_assert_msg(m.conf < p.conf - 0.1, "%s: %.3f without, %.3f with", far,
+                  p.conf, m.conf);
     /* Chinese messages do not use the (English) encoder */
-    top p = best_of(plain, "我的卡丢了 card"), m = best_of(meant, "我的卡丢了 card");
+    p = best_of(plain, "我的卡丢了 card");
+    m = best_of(meant, "我的卡丢了 card");
     ck_assert_str_eq(p.id, m.id);
     ck_assert_double_eq_tol(p.conf, m.conf, 1e-6);
     csbot_kb_free(plain);
