@@ -274,6 +274,8 @@ run: deps
 run-nodeps: all
 	./$(CLI_BIN) chat $(KB_FILE)
 
+# make eval uses the sentence encoder (scripts/eval.sh)
+eval: encoder
 bench eval bench-peers: all
 	@if [ -f scripts/$@.sh ]; then \
 		echo "BUILD=$(BUILD) CSBOT=$(BUILD)/csbot bash scripts/$@.sh"; \

@@ -24,10 +24,11 @@ need_csbot() {
 
 # import_kb TSV LANG OUT.json NAME: build a KB with `csbot import` (the
 # labels are kept as they are: intent ids may be any printable text).
+# With ENC_ARGS (--encoder FILE) the KB also stores its examples' vectors.
 import_kb() {
     local tsv=$1 lang=$2 out=$3 name=$4
     mkdir -p "$(dirname "$out")"
-    if ! "$CSBOT" import "$tsv" --lang "$lang" --name "$name" \
+    if ! "$CSBOT" import "$tsv" --lang "$lang" --name "$name" ${ENC_ARGS[@]+"${ENC_ARGS[@]}"} \
             > "$out.tmp" 2> "$out.log"; then
         cat "$out.log" >&2
         rm -f "$out.tmp"

@@ -19,11 +19,16 @@
 #               does not depend on the thresholds)
 #   hint3 bots  import <bot>_train.tsv                  -> eval <bot>_test.tsv
 #               (report only, default thresholds: hint3 has no tuning split)
+# With the sentence encoder (ENCODER, default build/encoder/use-lite-en.bin,
+# which `make eval` makes) every step runs with --encoder: the same for all
+# sets, and only English messages and examples use it. BANKING77 is then
+# also evaluated without it (banking77_no_encoder), for comparison.
 # Writes $BUILD/eval/results.json keyed banking77, clinc150, cic,
 # hint3_<bot>; each value is csbot eval's JSON object (clinc150 also has
 # calibrated_precision and answer_threshold).
 #
-# Environment: CSBOT_DATA (default ../shared/data), EVAL_OOS_RECALL.
+# Environment: CSBOT_DATA (default ../shared/data), EVAL_OOS_RECALL, ENCODER
+# (empty: none).
 set -euo pipefail
 # shellcheck source=scripts/bench-common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
@@ -40,6 +45,14 @@ fi
 need_csbot
 mkdir -p "$OUT/kb"
 machine_info
+ENCODER=${ENCODER-build/encoder/use-lite-en.bin}
+ENC_ARGS=()
+if [ -n "$ENCODER" ] && [ -f "$ENCODER" ]; then
+    ENC_ARGS=(--encoder "$ENCODER")
+    echo "sentence encoder: $ENCODER"
+else
+    echo "sentence encoder: none (make encoder makes it)"
+fi
 
 # jnum KEY FILE: a number from csbot eval's JSON output ("" if absent/null)
 jnum() {
@@ -48,8 +61,9 @@ jnum() {
         FS='[ \t]+' "$2" | sed 's/^null$//'
 }
 
-run_eval() { # run_eval KB TSV OUT.json
-    if ! "$CSBOT" eval "$1" "$2" --json > "$3.tmp" 2> "$3.log"; then
+run_eval() { # run_eval KB TSV OUT.json [extra csbot eval arguments]
+    if ! "$CSBOT" eval "$1" "$2" --json "${@:4}" ${ENC_ARGS[@]+"${ENC_ARGS[@]}"} \
+            > "$3.tmp" 2> "$3.log"; then
         cat "$3.log" >&2
         die "csbot eval $1 $2 failed"
     fi
@@ -60,6 +74,16 @@ run_eval() { # run_eval KB TSV OUT.json
 echo "== banking77: import train.tsv, eval test.tsv"
 import_kb "$DATA/banking77/train.tsv" en "$OUT/kb/banking77.json" banking77
 run_eval "$OUT/kb/banking77.json" "$DATA/banking77/test.tsv" "$OUT/banking77.json"
+extra=()
+if [ ${#ENC_ARGS[@]} -gt 0 ]; then
+    echo "== banking77 without the encoder: eval test.tsv"
+    saved=("${ENC_ARGS[@]}")
+    ENC_ARGS=()
+    run_eval "$OUT/kb/banking77.json" "$DATA/banking77/test.tsv" \
+        "$OUT/banking77_no_encoder.json"
+    ENC_ARGS=("${saved[@]}")
+    extra=(banking77_no_encoder)
+fi
 
 # ---- CLINC150 ----------------------------------------------------------------
 echo "== clinc150: import train.tsv, calibrate on val.tsv (OOS recall $OOS_RECALL)"
@@ -68,7 +92,7 @@ clinc_kb=$OUT/kb/clinc150.calibrated.json
 best_t=""
 best_m=""
 if "$CSBOT" calibrate "$OUT/kb/clinc150.json" "$DATA/clinc150/val.tsv" \
-        --oos-recall "$OOS_RECALL" \
+        --oos-recall "$OOS_RECALL" ${ENC_ARGS[@]+"${ENC_ARGS[@]}"} \
         --write "$clinc_kb" > "$OUT/calibrate.txt" 2>&1; then
     best_t=$(awk '/^answer_threshold/ { print $2 }' "$OUT/calibrate.txt")
     best_m=$(awk '/^ambiguity_margin/ { print $2 }' "$OUT/calibrate.txt")
@@ -103,7 +127,7 @@ for f in "$DATA"/hint3/*_train.tsv; do
 done
 
 # ---- results.json ------------------------------------------------------------
-sets=(banking77 clinc150 cic "${bots[@]}")
+sets=(banking77 "${extra[@]}" clinc150 cic "${bots[@]}")
 {
     echo "{"
     n=0
