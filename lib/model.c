@@ -421,8 +421,7 @@ static int cmp_float(const void *x, const void *y) {
     return a < b ? -1 : a > b;
 }
 
-/* The q-quantile of v[0..n) (sorts v); -1e30 when n is 0. */
-static float quantile(float *v, size_t n, float q) {
+float csbot__quantile(float *v, size_t n, float q) {
     if (n == 0)
         return -1e30f;
     qsort(v, n, sizeof *v, cmp_float);
@@ -613,7 +612,7 @@ int csbot__model_train(const csbot__alloc *a, csbot__model *m,
             if (bc == rows->label[held[h]])
                 hl[nok++] = temp * z[bc];
         }
-        bg = quantile(hl, nok, cfg->bg_quantile) - cfg->bg_margin;
+        bg = csbot__quantile(hl, nok, cfg->bg_quantile) - cfg->bg_margin;
         m->sel_lr = lr;
         m->sel_centroid = gamma;
         m->sel_acc = bestacc;
@@ -649,7 +648,7 @@ final:
             if (bc == rows->label[r])
                 buf[nok++] = t.p[bc];
         }
-        bg = quantile(buf, nok, cfg->bg_quantile) - cfg->bg_margin;
+        bg = csbot__quantile(buf, nok, cfg->bg_quantile) - cfg->bg_margin;
         csbot__free(a, buf);
     }
     /* the stored model: the weights quantised, the float ones freed */

@@ -53,6 +53,9 @@ typedef struct csbot__traincfg {
 
 void csbot__traincfg_default(csbot__traincfg *cfg);
 
+/* The q-quantile of v[0..n) (sorts v); -1e30 when n is 0. */
+float csbot__quantile(float *v, size_t n, float q);
+
 /* The stored weights: one signed integer per feature and class, with one
  * float scale per feature (symmetric: the row's largest magnitude becomes
  * CSBOT__QMAX). */

@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "model.h"
 #include "vectors.h"
 
 #define DIM CSBOT__ENC_DIM
@@ -102,6 +103,14 @@ CSBOT_API int csbot_encoder_encode_stored(const csbot_encoder *enc,
     return CSBOT_OK;
 }
 
+/* 1 / the length of a row of bytes (0 for zeros). */
+static float inv_length(const int8_t *q) {
+    int64_t ss = 0;
+    for (size_t j = 0; j < DIM; j++)
+        ss += (int32_t)q[j] * q[j];
+    return ss > 0 ? (float)(1.0 / sqrt((double)ss)) : 0.0f;
+}
+
 int csbot__vecs_add(const csbot__alloc *a, csbot__vecs *vs, const int8_t *q,
                     uint32_t label) {
     if (vs->n == vs->cap) {
@@ -120,11 +129,8 @@ int csbot__vecs_add(const csbot__alloc *a, csbot__vecs *vs, const int8_t *q,
         vs->label = lab;
         vs->cap = cap;
     }
-    int64_t ss = 0;
-    for (size_t j = 0; j < DIM; j++)
-        ss += (int32_t)q[j] * q[j];
     memcpy(vs->v + vs->n * DIM, q, DIM);
-    vs->inv[vs->n] = ss > 0 ? (float)(1.0 / sqrt((double)ss)) : 0.0f;
+    vs->inv[vs->n] = inv_length(q);
     vs->label[vs->n] = label;
     vs->n++;
     return CSBOT_OK;
@@ -145,10 +151,7 @@ static int32_t dot8(const int8_t *restrict x, const int8_t *restrict y) {
 float csbot__vecs_nearest(const csbot__vecs *vs, const float *q, int8_t *qq,
                           float *best, size_t nclass) {
     csbot__vec_quantize(q, qq);
-    int64_t ss = 0;
-    for (size_t j = 0; j < DIM; j++)
-        ss += (int32_t)qq[j] * qq[j];
-    float qinv = ss > 0 ? (float)(1.0 / sqrt((double)ss)) : 0.0f;
+    float qinv = inv_length(qq);
     for (size_t c = 0; c < nclass; c++)
         best[c] = 0.0f;
     for (size_t i = 0; i < vs->n; i++) {
@@ -163,57 +166,26 @@ float csbot__vecs_nearest(const csbot__vecs *vs, const float *q, int8_t *qq,
     return mx;
 }
 
-static int cmp_u32_label(const void *x, const void *y, const uint32_t *lab) {
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    if (lab[a] != lab[b])
-        return lab[a] < lab[b] ? -1 : 1;
-    return a < b ? -1 : a > b;
-}
-
-static int cmp_float(const void *x, const void *y) {
-    float a = *(const float *)x, b = *(const float *)y;
-    return (a > b) - (a < b);
-}
-
 int csbot__vecs_finish(const csbot__alloc *a, csbot__vecs *vs) {
     vs->ref = 0.0f;
     if (vs->n < 2)
         return CSBOT_OK;
-    uint32_t *ord = csbot__malloc(a, vs->n * sizeof *ord);
     float *near = csbot__malloc(a, vs->n * sizeof *near);
-    if (!ord || !near) {
-        csbot__free(a, ord);
-        csbot__free(a, near);
+    if (!near)
         return CSBOT_ENOMEM;
-    }
-    /* the examples grouped by class (insertion sort by class, then index:
-     * they arrive grouped, so this is linear in practice) */
-    for (size_t i = 0; i < vs->n; i++) {
-        size_t j = i;
-        ord[i] = (uint32_t)i;
-        while (j > 0 && cmp_u32_label(&ord[j - 1], &ord[j], vs->label) > 0) {
-            uint32_t t = ord[j];
-            ord[j] = ord[j - 1];
-            ord[j - 1] = t;
-            j--;
-        }
-    }
+    /* each class's rows [lo, hi) are contiguous (vectors.h) */
     size_t m = 0;
     for (size_t lo = 0, hi; lo < vs->n; lo = hi) {
-        for (hi = lo + 1; hi < vs->n && vs->label[ord[hi]] == vs->label[ord[lo]];
-             hi++)
+        for (hi = lo + 1; hi < vs->n && vs->label[hi] == vs->label[lo]; hi++)
             ;
         size_t cnt = hi - lo;
         size_t step = cnt > CSBOT__VEC_PEERS ? cnt / CSBOT__VEC_PEERS : 1;
-        for (size_t i = lo; cnt > 1 && i < hi; i++) {
-            uint32_t e = ord[i];
+        for (size_t e = lo; cnt > 1 && e < hi; e++) {
             float best = -1.0f;
-            for (size_t k = lo + (i - lo) % step; k < hi; k += step) {
-                uint32_t f = ord[k];
+            for (size_t f = lo + (e - lo) % step; f < hi; f += step) {
                 if (f == e)
                     continue;
-                float cs = (float)dot8(vs->v + (size_t)e * DIM,
-                                       vs->v + (size_t)f * DIM) *
+                float cs = (float)dot8(vs->v + e * DIM, vs->v + f * DIM) *
                            vs->inv[e] * vs->inv[f];
                 best = cs > best ? cs : best;
             }
@@ -221,11 +193,8 @@ int csbot__vecs_finish(const csbot__alloc *a, csbot__vecs *vs) {
                 near[m++] = best;
         }
     }
-    if (m) {
-        qsort(near, m, sizeof *near, cmp_float);
-        vs->ref = near[(size_t)(0.05 * (double)(m - 1))];
-    }
-    csbot__free(a, ord);
+    if (m)
+        vs->ref = csbot__quantile(near, m, 0.05f);
     csbot__free(a, near);
     return CSBOT_OK;
 }

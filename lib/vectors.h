@@ -34,7 +34,9 @@ void csbot__vec_quantize(const float *v, int8_t *q);
 /* Decode a stored vector; -1 if it is not CSBOT__VEC_B64 characters of
  * base64 (no padding inside, the right length). */
 int csbot__vec_decode(const char *b64, size_t len, int8_t *q);
-/* Add a vector (bytes) of class label. */
+/* Add a vector (bytes) of class label. Vectors are added class by class
+ * (the loader's order: intent by intent, then the negatives), so that each
+ * class's rows are contiguous, which csbot__vecs_finish relies on. */
 int csbot__vecs_add(const csbot__alloc *a, csbot__vecs *vs, const int8_t *q,
                     uint32_t label);
 /* For each class c < nclass, the cosine of q (a unit vector) with its
@@ -45,7 +47,8 @@ float csbot__vecs_nearest(const csbot__vecs *vs, const float *q, int8_t *qq,
                           float *best, size_t nclass);
 /* After the last add: ref, the 5th percentile over the examples of each
  * one's cosine with the nearest other example of its class (classes with
- * one example left out; at most CSBOT__VEC_PEERS peers compared). */
+ * one example left out; at most CSBOT__VEC_PEERS peers compared, every
+ * (count / CSBOT__VEC_PEERS)th). */
 #define CSBOT__VEC_PEERS 256
 int csbot__vecs_finish(const csbot__alloc *a, csbot__vecs *vs);
 void csbot__vecs_free(const csbot__alloc *a, csbot__vecs *vs);
