@@ -19,22 +19,6 @@
 
 #define DIM 512
 
-static csbot_encoder *enc;
-
-static void enc_setup(void) {
-    const char *path = getenv("CSBOT_ENCODER");
-    csbot_error err = CSBOT_ERROR_INIT;
-    enc = NULL;
-    ck_assert_ptr_nonnull(path);
-    ck_assert_msg(csbot_encoder_load(&enc, path, &err) == CSBOT_OK,
-                  "%s: %s", path, err.message);
-}
-
-static void enc_teardown(void) {
-    csbot_encoder_free(enc);
-    enc = NULL;
-}
-
 static double dot(const float *a, const float *b) {
     double d = 0;
     for (int i = 0; i < DIM; i++)
@@ -43,7 +27,7 @@ static double dot(const float *a, const float *b) {
 }
 
 static void encode(const char *text, float *v) {
-    ck_assert_int_eq(csbot_encoder_encode(enc, text, CSBOT_NUL_TERMINATED, v),
+    ck_assert_int_eq(csbot_encoder_encode(t_enc, text, CSBOT_NUL_TERMINATED, v),
                      CSBOT_OK);
 }
 
@@ -143,7 +127,7 @@ START_TEST(matches_reference) {
         /* ids */
         int32_t *ids = NULL;
         size_t n = 0;
-        ck_assert_int_eq(csbot__encoder_tokenize(enc, text, strlen(text), &ids, &n),
+        ck_assert_int_eq(csbot__encoder_tokenize(t_enc, text, strlen(text), &ids, &n),
                          CSBOT_OK);
         /* the reference tokenizer keeps every token; the model the first
          * 128, and so does csbot__encoder_tokenize */
@@ -157,7 +141,7 @@ START_TEST(matches_reference) {
             k++;
         }
         ck_assert_uint_eq(n, k < 128 ? k : 128);
-        csbot__encoder_ids_free(enc, ids);
+        csbot__encoder_ids_free(t_enc, ids);
         /* vector */
         float v[DIM], r[DIM];
         encode(text, v);
@@ -204,19 +188,19 @@ START_TEST(bad_text) {
     float v[DIM], keep[DIM];
     for (int i = 0; i < DIM; i++)
         v[i] = keep[i] = (float)i;
-    ck_assert_int_eq(csbot_encoder_encode(enc, "caf\xC3", 4, v), CSBOT_EUTF8);
-    ck_assert_int_eq(csbot_encoder_encode(enc, "a\0b", 3, v), CSBOT_EUTF8);
-    ck_assert_int_eq(csbot_encoder_encode(enc, NULL, 2, v), CSBOT_EINVAL);
-    ck_assert_int_eq(csbot_encoder_encode(enc, "x", 1, NULL), CSBOT_EINVAL);
+    ck_assert_int_eq(csbot_encoder_encode(t_enc, "caf\xC3", 4, v), CSBOT_EUTF8);
+    ck_assert_int_eq(csbot_encoder_encode(t_enc, "a\0b", 3, v), CSBOT_EUTF8);
+    ck_assert_int_eq(csbot_encoder_encode(t_enc, NULL, 2, v), CSBOT_EINVAL);
+    ck_assert_int_eq(csbot_encoder_encode(t_enc, "x", 1, NULL), CSBOT_EINVAL);
     static char big[CSBOT_ENCODER_MAX_BYTES + 2];
     memset(big, 'a', sizeof big - 1);
-    ck_assert_int_eq(csbot_encoder_encode(enc, big, CSBOT_NUL_TERMINATED, v),
+    ck_assert_int_eq(csbot_encoder_encode(t_enc, big, CSBOT_NUL_TERMINATED, v),
                      CSBOT_ETOOBIG);
     ck_assert_mem_eq(v, keep, sizeof v);
     char st[CSBOT_ENCODER_STORED_LEN + 1] = "kept";
-    ck_assert_int_eq(csbot_encoder_encode_stored(enc, "caf\xC3", 4, st),
+    ck_assert_int_eq(csbot_encoder_encode_stored(t_enc, "caf\xC3", 4, st),
                      CSBOT_EUTF8);
-    ck_assert_int_eq(csbot_encoder_encode_stored(enc, "x", 1, NULL),
+    ck_assert_int_eq(csbot_encoder_encode_stored(t_enc, "x", 1, NULL),
                      CSBOT_EINVAL);
     ck_assert_str_eq(st, "kept");
     /* the largest text is taken (its tokens after the 128th are dropped) */
@@ -231,11 +215,11 @@ END_TEST
 /* Empty and blank text give a unit vector, the same for both. */
 START_TEST(empty_text) {
     float a[DIM], b[DIM];
-    ck_assert_int_eq(csbot_encoder_encode(enc, "", 0, a), CSBOT_OK);
-    ck_assert_int_eq(csbot_encoder_encode(enc, NULL, 0, b), CSBOT_OK);
+    ck_assert_int_eq(csbot_encoder_encode(t_enc, "", 0, a), CSBOT_OK);
+    ck_assert_int_eq(csbot_encoder_encode(t_enc, NULL, 0, b), CSBOT_OK);
     ck_assert_mem_eq(a, b, sizeof a);
     ck_assert_double_lt(fabs(dot(a, a) - 1), 1e-5);
-    ck_assert_uint_eq(csbot_encoder_dim(enc), DIM);
+    ck_assert_uint_eq(csbot_encoder_dim(t_enc), DIM);
 }
 END_TEST
 
@@ -247,7 +231,7 @@ typedef struct job {
 static void *encode_thread(void *arg) {
     job *j = arg;
     for (int i = 0; i < 3; i++)
-        if (csbot_encoder_encode(enc, j->text, CSBOT_NUL_TERMINATED, j->v))
+        if (csbot_encoder_encode(t_enc, j->text, CSBOT_NUL_TERMINATED, j->v))
             return arg;
     return NULL;
 }
@@ -281,14 +265,9 @@ Suite *encoder_suite(void) {
     tcase_add_test(tc, load_errors);
     tcase_add_test(tc, load_damaged);
     suite_add_tcase(s, tc);
-    if (!getenv("CSBOT_ENCODER")) {
-        fprintf(stderr, "check_encoder: CSBOT_ENCODER not set (make encoder "
-                        "makes the model): the model's tests are not run\n");
+    tc = t_encoder_tcase("check_encoder");
+    if (!tc)
         return s;
-    }
-    tc = tcase_create("model");
-    tcase_add_unchecked_fixture(tc, enc_setup, enc_teardown);
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, load_truncated);
     tcase_add_test(tc, matches_reference);
     tcase_add_test(tc, meaning);

@@ -193,34 +193,18 @@ END_TEST
 
 /* ---- with the model ---- */
 
-static csbot_encoder *enc;
-
-static void enc_setup(void) {
-    const char *path = getenv("CSBOT_ENCODER");
-    csbot_error err = CSBOT_ERROR_INIT;
-    enc = NULL;
-    ck_assert_ptr_nonnull(path);
-    ck_assert_msg(csbot_encoder_load(&enc, path, &err) == CSBOT_OK, "%s: %s",
-                  path, err.message);
-}
-
-static void enc_teardown(void) {
-    csbot_encoder_free(enc);
-    enc = NULL;
-}
-
 /* The "vectors" member for every example, made with the public API. */
 static char *stored_vectors(void) {
     size_t cap = 64 + NINT * NEX * (CSBOT_ENCODER_STORED_LEN + 80), n = 0;
     char *v = malloc(cap);
     ck_assert_ptr_nonnull(v);
     n += (size_t)snprintf(v, cap, "{\"encoder\":\"%s\",\"examples\":{",
-                          csbot_encoder_name(enc));
+                          csbot_encoder_name(t_enc));
     for (int i = 0; i < NINT; i++)
         for (int k = 1; k <= NEX; k++) {
             char s[CSBOT_ENCODER_STORED_LEN + 1];
             ck_assert_int_eq(csbot_encoder_encode_stored(
-                                 enc, intents[i][k], CSBOT_NUL_TERMINATED, s),
+                                 t_enc, intents[i][k], CSBOT_NUL_TERMINATED, s),
                              CSBOT_OK);
             ck_assert_uint_eq(strlen(s), CSBOT_ENCODER_STORED_LEN);
             n += (size_t)snprintf(v + n, cap - n, "%s\"%s\":\"%s\"",
@@ -269,9 +253,9 @@ START_TEST(stored_equals_computed) {
     csbot_kb *a = NULL, *b = NULL;
     csbot_error err = CSBOT_ERROR_INIT;
     int wa = 0, wb = 0;
-    ck_assert_msg(load_with(&a, with, enc, count_warning, &wa, &err) == CSBOT_OK,
+    ck_assert_msg(load_with(&a, with, t_enc, count_warning, &wa, &err) == CSBOT_OK,
                   "%s", err.message);
-    ck_assert_msg(load_with(&b, without, enc, count_warning, &wb, &err) ==
+    ck_assert_msg(load_with(&b, without, t_enc, count_warning, &wb, &err) ==
                       CSBOT_OK,
                   "%s", err.message);
     ck_assert_int_eq(wa, 0);
@@ -300,7 +284,7 @@ START_TEST(other_encoder) {
     char *j = kb_json(v);
     csbot_kb *kb = (csbot_kb *)&kb;
     csbot_error err = CSBOT_ERROR_INIT;
-    ck_assert_int_eq(load_with(&kb, j, enc, NULL, NULL, &err), CSBOT_ESCHEMA);
+    ck_assert_int_eq(load_with(&kb, j, t_enc, NULL, NULL, &err), CSBOT_ESCHEMA);
     ck_assert_ptr_null(kb);
     ck_assert_str_eq(err.json_path, "$.vectors.encoder");
     ck_assert_ptr_nonnull(strstr(err.message, "another-model"));
@@ -316,7 +300,7 @@ START_TEST(meaning_ranks) {
     csbot_kb *plain = NULL, *meant = NULL;
     csbot_error err = CSBOT_ERROR_INIT;
     ck_assert_int_eq(load_with(&plain, j, NULL, NULL, NULL, &err), CSBOT_OK);
-    ck_assert_int_eq(load_with(&meant, j, enc, NULL, NULL, &err), CSBOT_OK);
+    ck_assert_int_eq(load_with(&meant, j, t_enc, NULL, NULL, &err), CSBOT_OK);
     top p, m;
     for (int i = 0; i < NPROBE; i++) {
         p = best_of(plain, probes[i][0]);
@@ -351,7 +335,7 @@ START_TEST(reused_session) {
     char *j = kb_json(NULL);
     t_alloc ta = {0, 0, 0, 0};
     csbot_kb_options o = CSBOT_KB_OPTIONS_INIT;
-    o.encoder = enc;
+    o.encoder = t_enc;
     o.alloc = t_alloc_fn;
     o.alloc_ud = &ta;
     csbot_kb *kb = NULL;
@@ -420,7 +404,7 @@ START_TEST(threads) {
     char *j = kb_json(NULL);
     csbot_kb *kb = NULL;
     csbot_error err = CSBOT_ERROR_INIT;
-    ck_assert_int_eq(load_with(&kb, j, enc, NULL, NULL, &err), CSBOT_OK);
+    ck_assert_int_eq(load_with(&kb, j, t_enc, NULL, NULL, &err), CSBOT_OK);
     enum { N = 3 };
     job jobs[N];
     pthread_t th[N];
@@ -451,14 +435,9 @@ Suite *vectors_suite(void) {
     tcase_add_test(tc, schema_errors);
     tcase_add_test(tc, options_version);
     suite_add_tcase(s, tc);
-    if (!getenv("CSBOT_ENCODER")) {
-        fprintf(stderr, "check_vectors: CSBOT_ENCODER not set (make encoder "
-                        "makes the model): the model's tests are not run\n");
+    tc = t_encoder_tcase("check_vectors");
+    if (!tc)
         return s;
-    }
-    tc = tcase_create("model");
-    tcase_add_unchecked_fixture(tc, enc_setup, enc_teardown);
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, stored_equals_computed);
     tcase_add_test(tc, other_encoder);
     tcase_add_test(tc, meaning_ranks);

@@ -27,6 +27,13 @@ csbot_kb *t_load_parts(const char *const *parts, size_t n, const char *suffix);
 /* Reply and fail the test on an error. */
 const csbot_reply *t_say(csbot_session *s, const char *text);
 
+/* The sentence encoder that CSBOT_ENCODER names, for the model's tests:
+ * t_encoder_tcase(WHO) returns a test case "model" whose fixture loads it
+ * into t_enc (and frees it), or NULL after telling stderr that WHO's model
+ * tests are not run when CSBOT_ENCODER is not set. */
+extern csbot_encoder *t_enc;
+TCase *t_encoder_tcase(const char *who);
+
 /* A clock the test sets by hand: pass t_clock_fn as
  * csbot_session_options.clock and a t_clock as its clock_ud. */
 typedef struct t_clock {

@@ -1,12 +1,43 @@
 /*
  * util.c - helpers shared by the test suites: loading knowledge bases,
- * replying with error checks, and a counting allocator that fails on demand.
+ * replying with error checks, the sentence encoder's test case, and a
+ * counting allocator that fails on demand.
  */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests.h"
+
+csbot_encoder *t_enc;
+
+static void enc_setup(void) {
+    const char *path = getenv("CSBOT_ENCODER");
+    csbot_error err = CSBOT_ERROR_INIT;
+    t_enc = NULL;
+    ck_assert_ptr_nonnull(path);
+    ck_assert_msg(csbot_encoder_load(&t_enc, path, &err) == CSBOT_OK,
+                  "%s: %s", path, err.message);
+}
+
+static void enc_teardown(void) {
+    csbot_encoder_free(t_enc);
+    t_enc = NULL;
+}
+
+TCase *t_encoder_tcase(const char *who) {
+    if (!getenv("CSBOT_ENCODER")) {
+        fprintf(stderr, "%s: CSBOT_ENCODER not set (make encoder makes the "
+                        "model): the model's tests are not run\n",
+                who);
+        return NULL;
+    }
+    TCase *tc = tcase_create("model");
+    tcase_add_unchecked_fixture(tc, enc_setup, enc_teardown);
+    tcase_set_timeout(tc, 120);
+    return tc;
+}
 
 csbot_kb *t_load(const char *path) {
     csbot_kb *kb = NULL;
