@@ -644,7 +644,6 @@ static void softmax_bg(float *z, size_t M, size_t S, float bg) {
  * these") keeps its place relative to the class nearest in meaning. */
 static int by_meaning(const csbot_kb *kb, csbot__scratch *s, const char *text,
                       size_t len, size_t M) {
-    s->vec_used = 0;
     if (!kb->vecs.n || s->sc.han || !s->sc.latin || !s->nids)
         return CSBOT_OK;
     void *p = s->vbest;
@@ -667,7 +666,6 @@ static int by_meaning(const csbot_kb *kb, csbot__scratch *s, const char *text,
     float top = mx < kb->vecs.ref ? kb->vecs.ref : mx;
     for (size_t c = 0; c < M; c++)
         s->logits[c] += CSBOT__VEC_WEIGHT * (s->vbest[c] - top);
-    s->vec_used = 1;
     return CSBOT_OK;
 }
 

@@ -53,7 +53,6 @@ typedef struct csbot__scratch {
     int8_t qq[CSBOT__ENC_DIM];
     float *vbest;      /* per class: cosine with the nearest example */
     size_t vbestcap;
-    int vec_used;      /* the last match compared vectors */
     /* load time only */
     csbot__rows rows;
     uint32_t *df;
