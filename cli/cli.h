@@ -91,6 +91,9 @@ char *format_kb_error(const csbot_error *err);
  * command runs and frees it after), or NULL. */
 void cli_set_encoder(csbot_encoder *enc);
 const csbot_encoder *cli_encoder(void);
+/* Print a failed load's error on stderr (csbot_error_format), filling in
+ * the code, a message and the source where the error lacks them. */
+void report_error(csbot_error *err, int rc, const char *source);
 /* Options as given (or the defaults for NULL), with the --encoder. */
 csbot_kb_options cli_kb_options(const csbot_kb_options *opts);
 /* Add (or refresh) the "vectors" member of a knowledge base's JSON with

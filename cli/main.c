@@ -168,10 +168,9 @@ int main(int argc, char **argv) {
     csbot_encoder *enc = NULL;
     if (enc_path) {
         csbot_error err = CSBOT_ERROR_INIT;
-        if (csbot_encoder_load(&enc, enc_path, &err) != CSBOT_OK) {
-            char *text = format_kb_error(&err);
-            fprintf(stderr, "%s\n", text);
-            free(text);
+        int e = csbot_encoder_load(&enc, enc_path, &err);
+        if (e != CSBOT_OK) {
+            report_error(&err, e, enc_path);
             return EXIT_FAIL;
         }
         cli_set_encoder(enc);

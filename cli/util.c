@@ -260,6 +260,18 @@ csbot_kb_options cli_kb_options(const csbot_kb_options *opts) {
     return o;
 }
 
+void report_error(csbot_error *err, int rc, const char *source) {
+    if (err->code == CSBOT_OK)
+        err->code = rc;
+    if (!err->message[0])
+        snprintf(err->message, sizeof err->message, "%s", csbot_strerror(rc));
+    if (!err->source[0])
+        snprintf(err->source, sizeof err->source, "%s", source);
+    char *text = format_kb_error(err);
+    fprintf(stderr, "%s\n", text);
+    free(text);
+}
+
 int load_kb(const char *path, const csbot_kb_options *opts, csbot_kb **kb,
             double *ms) {
     csbot_error err = CSBOT_ERROR_INIT;
@@ -269,15 +281,7 @@ int load_kb(const char *path, const csbot_kb_options *opts, csbot_kb **kb,
     if (ms)
         *ms = mono_ms() - t0;
     if (rc != CSBOT_OK) {
-        if (err.code == CSBOT_OK)
-            err.code = rc;
-        if (!err.message[0])
-            snprintf(err.message, sizeof err.message, "%s", csbot_strerror(rc));
-        if (!err.source[0])
-            snprintf(err.source, sizeof err.source, "%s", path);
-        char *text = format_kb_error(&err);
-        fprintf(stderr, "%s\n", text);
-        free(text);
+        report_error(&err, rc, path);
         *kb = NULL;
     }
     return rc;

@@ -107,16 +107,15 @@ int cmd_vectors(int argc, char **argv) {
     csbot_kb *kb = NULL;
     csbot_kb_options o = CSBOT_KB_OPTIONS_INIT; /* no encoder: no encoding */
     csbot_error err = CSBOT_ERROR_INIT;
-    if (csbot_kb_load_file(&kb, kb_path, &o, &err) != CSBOT_OK) {
-        char *text = format_kb_error(&err);
-        fprintf(stderr, "%s\n", text);
-        free(text);
+    int e = csbot_kb_load_file(&kb, kb_path, &o, &err);
+    if (e != CSBOT_OK) {
+        report_error(&err, e, kb_path);
         return EXIT_FAIL;
     }
     csbot_kb_free(kb);
     char *data = NULL;
     size_t len = 0;
-    int e = read_file(kb_path, &data, &len);
+    e = read_file(kb_path, &data, &len);
     if (e) {
         fprintf(stderr, "csbot vectors: %s: %s\n", kb_path, strerror(e));
         return EXIT_USAGE;
