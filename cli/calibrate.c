@@ -1,10 +1,11 @@
 /*
  * calibrate.c - `csbot calibrate`: choose the answer threshold and the
- * ambiguity margin from a labelled dev set (offline rule, see score.c):
- * among the pairs that reach the targets given (answered precision P,
- * out-of-scope recall R), the one that answers the most in-scope rows
- * right; derive the suggest threshold, and optionally write a copy of the
- * KB JSON with these settings.
+ * ambiguity margin from labelled dev sets (offline rule, see score.c):
+ * among the pairs that reach the targets given (answered precision P over
+ * all the rows, out-of-scope recall R in every dev file that has _oos
+ * rows), the one that answers the most in-scope rows right; derive the
+ * suggest threshold, and optionally write a copy of the KB JSON with these
+ * settings.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -97,46 +98,88 @@ static void print_ratio(const char *label, size_t num, size_t den,
 /* The margins tried: 0.00 .. MAX_MARGIN in steps of 0.01. */
 #define MAX_MARGIN 20
 
+/* m += a */
+static void add_metrics(metrics *m, const metrics *a) {
+    m->n_in += a->n_in;
+    m->n_oos += a->n_oos;
+    m->top1_ok += a->top1_ok;
+    m->in_ok += a->in_ok;
+    m->covered += a->covered;
+    m->oos_ok += a->oos_ok;
+    m->decided += a->decided;
+    m->decided_ok += a->decided_ok;
+}
+
+/* The figures of all the files at (t, margin) in *m, each file's in fm[];
+ * whether they reach the targets (a target < 0 is not set). */
+static int reach(const dataset *ds, size_t nf, double t, double margin,
+                 double precision, double oos_recall, int **dec,
+                 metrics *fm, metrics *m) {
+    memset(m, 0, sizeof *m);
+    int ok = 1;
+    for (size_t f = 0; f < nf; f++) {
+        offline_metrics(&ds[f], t, margin, dec[f], &fm[f]);
+        add_metrics(m, &fm[f]);
+        /* frac() is NAN with no rows, which reaches no target */
+        if (oos_recall >= 0 && fm[f].n_oos &&
+            !(frac(fm[f].oos_ok, fm[f].n_oos) >= oos_recall - 1e-12))
+            ok = 0;
+    }
+    if (oos_recall >= 0 && !m->n_oos)
+        ok = 0;
+    if (precision >= 0 && !(frac(m->decided_ok, m->decided) >= precision - 1e-12))
+        ok = 0;
+    return ok;
+}
+
 int cmd_calibrate(int argc, char **argv) {
-    const char *kb_path = NULL, *file = NULL, *out_path = NULL, *v;
+    const char *kb_path = NULL, *out_path = NULL, *v;
     double precision = -1, oos_recall = -1, fixed_margin = -1;
-    for (int i = 1; i < argc; i++) {
+    /* the dev files: argv[first_file..] minus the options, in order */
+    const char **files = xmalloc((size_t)argc * sizeof *files);
+    size_t nf = 0;
+    int rc = EXIT_OK;
+    for (int i = 1; i < argc && rc == EXIT_OK; i++) {
         if (opt_value("calibrate", argc, argv, &i, "precision", &v)) {
             if (parse_double(v, &precision) || precision <= 0 || precision > 1)
-                return usage_error("calibrate",
-                                   "--precision must be a number in (0,1]");
+                rc = usage_error("calibrate",
+                                 "--precision must be a number in (0,1]");
         } else if (opt_value("calibrate", argc, argv, &i, "oos-recall", &v)) {
             if (parse_double(v, &oos_recall) || oos_recall <= 0 || oos_recall > 1)
-                return usage_error("calibrate",
-                                   "--oos-recall must be a number in (0,1]");
+                rc = usage_error("calibrate",
+                                 "--oos-recall must be a number in (0,1]");
         } else if (opt_value("calibrate", argc, argv, &i, "margin", &v)) {
             if (parse_double(v, &fixed_margin) || fixed_margin < 0 ||
                 fixed_margin > 1)
-                return usage_error("calibrate",
-                                   "--margin must be a number in [0,1]");
+                rc = usage_error("calibrate",
+                                 "--margin must be a number in [0,1]");
         } else if (opt_value("calibrate", argc, argv, &i, "write", &v))
             out_path = v;
         else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return usage_error("calibrate", "unknown option '%s'", argv[i]);
+            rc = usage_error("calibrate", "unknown option '%s'", argv[i]);
         else if (!kb_path)
             kb_path = argv[i];
-        else if (!file)
-            file = argv[i];
         else
-            return usage_error("calibrate", "unexpected argument '%s'", argv[i]);
+            files[nf++] = argv[i];
     }
-    if (!kb_path || !file)
-        return usage_error("calibrate", "needs a knowledge base and a dev file");
-    if (precision < 0 && oos_recall < 0)
-        return usage_error("calibrate", "--precision P or --oos-recall R is required");
-
-    dataset ds;
-    int rc = collect("calibrate", kb_path, file, -1, &ds, NULL);
+    if (rc == EXIT_OK && (!kb_path || !nf))
+        rc = usage_error("calibrate", "needs a knowledge base and a dev file");
+    if (rc == EXIT_OK && precision < 0 && oos_recall < 0)
+        rc = usage_error("calibrate", "--precision P or --oos-recall R is required");
     if (rc != EXIT_OK) {
-        dataset_free(&ds);
+        free(files);
         return rc;
     }
-    int *dec = xmalloc(ds.n * sizeof *dec);
+
+    dataset *ds = xcalloc(nf, sizeof *ds);
+    int **dec = xcalloc(nf, sizeof *dec);
+    metrics *fm = xcalloc(nf, sizeof *fm), *fbest = xcalloc(nf, sizeof *fbest);
+    for (size_t f = 0; f < nf && rc == EXIT_OK; f++) {
+        rc = collect("calibrate", kb_path, files[f], -1, &ds[f], NULL);
+        dec[f] = xmalloc(ds[f].n * sizeof *dec[f]);
+    }
+    if (rc != EXIT_OK)
+        goto out;
     metrics m, best;
     int found = 0;
     double t = 0, margin = 0;
@@ -149,17 +192,12 @@ int cmd_calibrate(int argc, char **argv) {
         double mg = fixed_margin >= 0 ? fixed_margin : g / 100.0;
         for (int k = 1; k <= 100; k++) {
             double tk = k / 100.0;
-            offline_metrics(&ds, tk, mg, dec, &m);
-            /* frac() is NAN with no rows, which reaches no target */
-            if (precision >= 0 &&
-                !(frac(m.decided_ok, m.decided) >= precision - 1e-12))
-                continue;
-            if (oos_recall >= 0 &&
-                !(frac(m.oos_ok, m.n_oos) >= oos_recall - 1e-12))
+            if (!reach(ds, nf, tk, mg, precision, oos_recall, dec, fm, &m))
                 continue;
             if (!found || m.in_ok > best.in_ok) {
                 found = 1;
                 best = m;
+                memcpy(fbest, fm, nf * sizeof *fm);
                 t = tk;
                 margin = mg;
             }
@@ -168,27 +206,30 @@ int cmd_calibrate(int argc, char **argv) {
         if (fixed_margin >= 0)
             break;
     }
-    free(dec);
-    printf("calibration on %s: %zu rows (%zu in scope, %zu out of scope), "
-           "target:",
-           file, ds.n, m.n_in, m.n_oos);
+    printf("calibration on ");
+    for (size_t f = 0; f < nf; f++)
+        printf("%s%s", f ? " + " : "", files[f]);
+    printf(": %zu rows (%zu in scope, %zu out of scope), target:",
+           m.n_in + m.n_oos, m.n_in, m.n_oos);
     if (precision >= 0)
         printf(" answered precision %.2f", precision);
     if (oos_recall >= 0)
-        printf("%s OOS recall %.2f", precision >= 0 ? "," : "", oos_recall);
+        printf("%s OOS recall %.2f%s", precision >= 0 ? "," : "", oos_recall,
+               nf > 1 ? " in each file with _oos rows" : "");
     printf("\nrule: %s\n", sweep_rule);
     printf("current thresholds: answer %.2f, suggest %.2f, ambiguity margin "
            "%.2f\n",
-           ds.answer, ds.suggest, ds.margin);
+           ds[0].answer, ds[0].suggest, ds[0].margin);
     if (!found) {
         if (oos_recall >= 0 && m.n_oos == 0)
-            printf("%s has no _oos rows: OOS recall cannot be measured\n", file);
+            printf("%s no _oos rows: OOS recall cannot be measured\n",
+                   nf > 1 ? "the dev files have" : "the dev file has");
         else
             printf("no answer threshold in 0.01..1.00 and ambiguity margin "
                    "in 0.00..%.2f reaches the target\n",
                    fixed_margin >= 0 ? fixed_margin : MAX_MARGIN / 100.0);
-        dataset_free(&ds);
-        return EXIT_FAIL;
+        rc = EXIT_FAIL;
+        goto out;
     }
     double suggest = t - 0.2 > 0.05 ? t - 0.2 : 0.05;
     if (suggest > t)
@@ -202,12 +243,29 @@ int cmd_calibrate(int argc, char **argv) {
     print_ratio(", coverage ", best.covered, best.n_in, "n/a");
     print_ratio(", OOS recall ", best.oos_ok, best.n_oos, "n/a (no _oos rows)");
     putchar('\n');
-    rc = EXIT_OK;
+    if (nf > 1)
+        for (size_t f = 0; f < nf; f++) {
+            printf("  %s:", files[f]);
+            print_ratio(" in-scope accuracy ", fbest[f].in_ok, fbest[f].n_in,
+                        "n/a");
+            print_ratio(", OOS recall ", fbest[f].oos_ok, fbest[f].n_oos,
+                        "n/a (no _oos rows)");
+            putchar('\n');
+        }
     if (out_path) {
         rc = write_calibrated(kb_path, out_path, t, suggest, margin);
         if (rc == EXIT_OK)
             printf("wrote %s\n", out_path);
     }
-    dataset_free(&ds);
+out:
+    for (size_t f = 0; f < nf; f++) {
+        dataset_free(&ds[f]);
+        free(dec[f]);
+    }
+    free(ds);
+    free(dec);
+    free(fm);
+    free(fbest);
+    free(files);
     return rc;
 }

@@ -39,6 +39,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
 
 /* Allocation that exits with a message when memory runs out. */
 void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);

@@ -49,14 +49,15 @@ static const command commands[] = {
      "  --min-accuracy A  exit 1 when in-scope accuracy < A\n"
      "  --json          one JSON object (extra sections only when requested)\n"},
     {"calibrate", cmd_calibrate,
-     "calibrate KB DEV.tsv [--precision P] [--oos-recall R] [--margin M]\n"
-     "                     [--write OUT.json]",
+     "calibrate KB DEV.tsv [DEV2.tsv ...] [--precision P] [--oos-recall R]\n"
+     "                     [--margin M] [--write OUT.json]",
      "  Choose the answer threshold and ambiguity margin that answer the most\n"
-     "  in-scope rows of DEV right while reaching the targets given: answered\n"
-     "  precision P, a share R of the _oos rows declined (at least one\n"
-     "  target). Each margin 0.00..0.20 (or M alone) gets its lowest threshold\n"
-     "  that reaches them; ties go to the larger margin. suggest = max(0.05,\n"
-     "  T - 0.2). --write saves a copy of KB with these settings.\n"},
+     "  in-scope rows of the dev files right while reaching the targets given:\n"
+     "  answered precision P over all rows, a share R of the _oos rows of\n"
+     "  each file that has them declined (at least one target). Each margin\n"
+     "  0.00..0.20 (or M alone) gets its lowest threshold that reaches them;\n"
+     "  ties go to the larger margin. suggest = max(0.05, T - 0.2). --write\n"
+     "  saves a copy of KB with these settings.\n"},
     {"vectors", cmd_vectors, "vectors KB --encoder ENC [--write OUT.json]",
      "  Store the sentence encoder's vectors of KB's English examples in its\n"
      "  \"vectors\" (kept ones are reused; those of examples no longer there\n"

@@ -250,6 +250,33 @@ check "calibrate --oos-recall without _oos rows exits 1" \
 check "calibrate without a target is a usage error" \
     eq "$(status "$CSBOT" calibrate intents/shop.json "$dev")" 2
 
+# several dev files: the OOS recall must be reached in each file that has
+# _oos rows, not only over all of them. Split the shop tuning set into the
+# _oos rows the engine answers at its default thresholds (its surest
+# mistakes) and the rest: the hard file alone must be declined at 0.9,
+# which needs a higher threshold than the same rows pooled in one file.
+hard=$("$CSBOT" eval intents/shop.json "$dev" --errors 1000 |
+    sed -n 's/^  [^ ]*:\([0-9]*\)  expected _oos,.*/\1/p')
+awk 'NR == FNR { h[$1] = 1; next } (FNR in h)' <(printf '%s\n' $hard) "$dev" >"$tmp/hard.tsv"
+awk 'NR == FNR { h[$1] = 1; next } !(FNR in h)' <(printf '%s\n' $hard) "$dev" >"$tmp/rest.tsv"
+nhard=$(grep -c '^_oos' "$tmp/hard.tsv" || true)
+check "calibrate test: at least 5 hard _oos rows split off" \
+    eq "$((nhard >= 5))/$(grep -c . "$tmp/rest.tsv")" "1/$(($(grep -c . "$dev") - nhard))"
+rc=0
+"$CSBOT" calibrate intents/shop.json "$tmp/rest.tsv" "$tmp/hard.tsv" --oos-recall 0.9 \
+    >"$tmp/cal4.txt" || rc=$?
+check "calibrate with two dev files exits 0" eq "$rc" 0
+check "calibrate names both dev files" \
+    grep -q "^calibration on $tmp/rest.tsv + $tmp/hard.tsv: $(grep -c . "$dev") rows" "$tmp/cal4.txt"
+line=$(grep "^  $tmp/hard.tsv:" "$tmp/cal4.txt" || true)
+check "calibrate reaches the recall in the hard file" awk -v l="$line" 'BEGIN {
+    n = split(l, w, /OOS recall /); exit !(n == 2 && w[2] + 0 >= 0.9) }'
+cat "$tmp/rest.tsv" "$tmp/hard.tsv" >"$tmp/pooled.tsv"
+"$CSBOT" calibrate intents/shop.json "$tmp/pooled.tsv" --oos-recall 0.9 >"$tmp/cal5.txt" || true
+check "calibrate: each file's recall needs more than the pooled recall" \
+    awk -v a="$(right "$tmp/cal4.txt")" -v b="$(right "$tmp/cal5.txt")" \
+    'BEGIN { exit !(a != "" && b != "" && a + 0 < b + 0) }'
+
 # ---- the sentence encoder (--encoder, import --encoder, vectors) ---------
 check "vectors without --encoder is a usage error" \
     eq "$(status "$CSBOT" vectors "$KB")" 2
