@@ -115,8 +115,8 @@ if "$CSBOT" calibrate "$OUT/kb/clinc150.json" "${dev[@]}" \
         --write "$clinc_kb" > "$OUT/calibrate.txt" 2>&1; then
     best_t=$(awk '/^answer_threshold/ { print $2 }' "$OUT/calibrate.txt")
     best_m=$(awk '/^ambiguity_margin/ { print $2 }' "$OUT/calibrate.txt")
-    echo "   on val: answer threshold $best_t, ambiguity margin $best_m"
-    sed -n 's/^at these thresholds: /   offline on the dev files: /p; s/^  .*\//   /p' "$OUT/calibrate.txt"
+    echo "   chosen: answer threshold $best_t, ambiguity margin $best_m"
+    sed -n 's/^at these thresholds: /   offline on the dev files: /p; s/^  \([^ ]*\/\)\{0,1\}\([^/ ]*\.tsv\): /     \2: /p' "$OUT/calibrate.txt"
     run_eval "$clinc_kb" "$DATA/clinc150/val.tsv" "$OUT/clinc150.val.json"
     echo "   replies on val: in-scope accuracy $(jnum in_scope_accuracy "$OUT/clinc150.val.json")," \
         "OOS recall $(jnum oos_recall "$OUT/clinc150.val.json")"
