@@ -77,14 +77,30 @@ CSBOT_API size_t csbot_session_explain(const csbot_session *s, char *buf,
     if (!rc && s->last.limited)
         rc = csbot__buf_puts(a, &b, "pattern:    a pattern hit the match limit "
                                     "and was treated as not matching\n");
-    rc = rc ? rc : csbot__buf_puts(a, &b, "candidates: intent, confidence "
-                                          "(classifier probability, nearest "
-                                          "example similarity)\n");
-    for (size_t i = 0; i < sc->ncand && !rc; i++)
-        rc = csbot__buf_printf(a, &b, "  %zu. %-24s %.3f (p %.3f, sim %.3f)\n",
-                               i + 1, kb->intents[sc->cand[i].intent].id,
-                               sc->cand[i].conf, sc->cand[i].prob,
-                               sc->cand[i].sim);
+    if (!rc && sc->by_meaning)
+        rc = csbot__buf_printf(a, &b,
+                               "meaning:    nearest example cosine %.3f "
+                               "(reference %.3f%s)\n",
+                               sc->vmax, kb->vecs.ref,
+                               sc->vmax < kb->vecs.ref
+                                   ? ": under it, every intent loses ground"
+                                   : "");
+    rc = rc ? rc : csbot__buf_printf(a, &b, "candidates: intent, confidence "
+                                            "(classifier probability, nearest "
+                                            "example similarity%s)\n",
+                                     sc->by_meaning ? ", nearest example "
+                                                      "cosine by meaning"
+                                                    : "");
+    for (size_t i = 0; i < sc->ncand && !rc; i++) {
+        const csbot__cand *c = &sc->cand[i];
+        rc = csbot__buf_printf(a, &b, "  %zu. %-24s %.3f (p %.3f, sim %.3f",
+                               i + 1, kb->intents[c->intent].id, c->conf,
+                               c->prob, c->sim);
+        if (!rc && sc->by_meaning)
+            rc = csbot__buf_printf(a, &b, ", meaning %.3f",
+                                   sc->vbest[c->intent]);
+        rc = rc ? rc : csbot__buf_puts(a, &b, ")\n");
+    }
     rc = rc ? rc : csbot__buf_printf(a, &b,
                                      "thresholds: answer %.2f, suggest %.2f, "
                                      "margin %.2f\n",

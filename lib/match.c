@@ -661,6 +661,8 @@ static int by_meaning(const csbot_kb *kb, csbot__scratch *s, const char *text,
                                  s->qvec)))
         return rc;
     float mx = csbot__vecs_nearest(&kb->vecs, s->qvec, s->qq, s->vbest, M);
+    s->by_meaning = 1;
+    s->vmax = mx;
     /* a message farther from every example than all but 5 % of the
      * examples are from their nearest peer: all intents lose ground */
     float top = mx < kb->vecs.ref ? kb->vecs.ref : mx;
@@ -722,6 +724,7 @@ int csbot__match(const csbot_kb *kb, csbot__scratch *s, const char *text,
     s->units = s->known = 0;
     s->nids = s->nq = 0;
     s->negsim = 0;
+    s->by_meaning = 0;
     int rc = csbot__match_normalize(kb, s, text, len, &s->norm, 1);
     if (!rc)
         rc = csbot__features_extract(a, &kb->fcfg, s->stemmer,

@@ -66,6 +66,8 @@ typedef struct csbot__scratch {
     float covfactor;   /* what the coverage does to the confidence */
     float negsim;      /* FAQ mode: similarity to the nearest negative */
     int limited; /* a pattern hit the match limit */
+    int by_meaning;    /* vbest holds this message's cosines, vmax the best */
+    float vmax;
 } csbot__scratch;
 
 int csbot__scratch_init(const csbot_kb *kb, csbot__scratch *s);

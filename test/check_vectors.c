@@ -329,6 +329,49 @@ START_TEST(meaning_ranks) {
 }
 END_TEST
 
+/* :why (csbot_session_explain) shows the meaning term: the nearest
+ * example's cosine and each candidate's, which is its own nearest
+ * example's by meaning; not for Chinese messages or without an encoder. */
+static void explain_of(csbot_kb *kb, const char *text, char *buf, size_t n) {
+    csbot_session *s = NULL;
+    ck_assert_int_eq(csbot_session_new(&s, kb, NULL), CSBOT_OK);
+    t_say(s, text);
+    ck_assert_uint_lt(csbot_session_explain(s, buf, n), n);
+    csbot_session_free(s);
+}
+
+START_TEST(explain_meaning) {
+    char *j = kb_json(NULL);
+    csbot_kb *plain = NULL, *meant = NULL;
+    csbot_error err = CSBOT_ERROR_INIT;
+    ck_assert_int_eq(load_with(&plain, j, NULL, NULL, NULL, &err), CSBOT_OK);
+    ck_assert_int_eq(load_with(&meant, j, t_enc, NULL, NULL, &err), CSBOT_OK);
+    char buf[4096];
+    explain_of(meant, probes[0][0], buf, sizeof buf);
+    double mx = -2, ref = -2, first = -2;
+    const char *m = strstr(buf, "\nmeaning:    nearest example cosine ");
+    ck_assert_msg(m && sscanf(m, "\nmeaning:    nearest example cosine %lf "
+                                 "(reference %lf", &mx, &ref) == 2, "%s", buf);
+    ck_assert_msg(mx > 0.3 && mx <= 1.0 && ref > 0.0 && ref < 1.0, "%s", buf);
+    /* the first candidate is the intent nearest in meaning here */
+    char want[64];
+    snprintf(want, sizeof want, "  1. %s", probes[0][1]);
+    const char *c = strstr(buf, want);
+    ck_assert_msg(c, "%s", buf);
+    c = strstr(c, ", meaning ");
+    ck_assert_msg(c && sscanf(c, ", meaning %lf", &first) == 1, "%s", buf);
+    ck_assert_double_eq_tol(first, mx, 1e-6);
+    /* the same message without the encoder, and a Chinese one with it */
+    explain_of(plain, probes[0][0], buf, sizeof buf);
+    ck_assert_msg(!strstr(buf, "meaning"), "%s", buf);
+    explain_of(meant, "我的卡丢了 card", buf, sizeof buf);
+    ck_assert_msg(!strstr(buf, "meaning"), "%s", buf);
+    csbot_kb_free(plain);
+    csbot_kb_free(meant);
+    free(j);
+}
+END_TEST
+
 /* One session replying to many messages answers each as a fresh one, and
  * once warm (the longest message seen) it allocates nothing. */
 START_TEST(reused_session) {
@@ -441,6 +484,7 @@ Suite *vectors_suite(void) {
     tcase_add_test(tc, stored_equals_computed);
     tcase_add_test(tc, other_encoder);
     tcase_add_test(tc, meaning_ranks);
+    tcase_add_test(tc, explain_meaning);
     tcase_add_test(tc, reused_session);
     tcase_add_test(tc, threads);
     suite_add_tcase(s, tc);

@@ -322,6 +322,9 @@ EOF
     # meaning: words point elsewhere, the encoder finds the intent
     out=$(printf 'a thief took my purse\n' | "$CSBOT" chat "$tmp/tiny.json" --encoder "$enc")
     check "chat --encoder: meaning finds card_lost" eq "$(cut -f2 <<<"$out")" card_lost
+    out=$(printf 'a thief took my purse\n:why\n' | "$CSBOT" chat "$tmp/tiny.json" --encoder "$enc" | sed -n 2p)
+    check "chat --encoder: :why shows the meaning term" \
+        has "$out" 'meaning:    nearest example cosine 0\.[0-9]{3} .* 1\. card_lost .* meaning 0\.[0-9]{3}\)'
     printf 'card_lost\ta thief took my purse\nrefund\tI would like to be reimbursed\n' >"$tmp/tiny-test.tsv"
     "$CSBOT" eval "$tmp/tiny.json" "$tmp/tiny-test.tsv" --json --encoder "$enc" >"$tmp/te.json"
     check "eval --encoder: both rows right" eq "$(jget top1_accuracy "$tmp/te.json")" 1
