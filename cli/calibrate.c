@@ -135,7 +135,8 @@ static int reach(const dataset *ds, size_t nf, double t, double margin,
 int cmd_calibrate(int argc, char **argv) {
     const char *kb_path = NULL, *out_path = NULL, *v;
     double precision = -1, oos_recall = -1, fixed_margin = -1;
-    /* the dev files: argv[first_file..] minus the options, in order */
+    /* the dev files, in the order given (each is loaded and replied to on
+     * its own: collect() loads the KB once per file) */
     const char **files = xmalloc((size_t)argc * sizeof *files);
     size_t nf = 0;
     int rc = EXIT_OK;
