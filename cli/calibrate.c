@@ -135,8 +135,8 @@ static int reach(const dataset *ds, size_t nf, double t, double margin,
 int cmd_calibrate(int argc, char **argv) {
     const char *kb_path = NULL, *out_path = NULL, *v;
     double precision = -1, oos_recall = -1, fixed_margin = -1;
-    /* the dev files, in the order given (each is loaded and replied to on
-     * its own: collect() loads the KB once per file) */
+    /* the dev files, in the order given (each replied to and scored on
+     * its own) */
     const char **files = xmalloc((size_t)argc * sizeof *files);
     size_t nf = 0;
     int rc = EXIT_OK;
@@ -172,13 +172,19 @@ int cmd_calibrate(int argc, char **argv) {
         return rc;
     }
 
+    csbot_kb *kb = NULL;
+    if (load_kb(kb_path, NULL, &kb, NULL) != CSBOT_OK) {
+        free(files);
+        return EXIT_FAIL;
+    }
     dataset *ds = xcalloc(nf, sizeof *ds);
     int **dec = xcalloc(nf, sizeof *dec);
     metrics *fm = xcalloc(nf, sizeof *fm), *fbest = xcalloc(nf, sizeof *fbest);
     for (size_t f = 0; f < nf && rc == EXIT_OK; f++) {
-        rc = collect("calibrate", kb_path, files[f], -1, &ds[f], NULL);
+        rc = collect_with("calibrate", kb, kb_path, files[f], &ds[f]);
         dec[f] = xmalloc(ds[f].n * sizeof *dec[f]);
     }
+    csbot_kb_free(kb);
     if (rc != EXIT_OK)
         goto out;
     metrics m, best;

@@ -287,6 +287,15 @@ int collect(const char *cmd, const char *kb_path, const char *file,
         if (load_kb(kb_path, &opts, &kb, load_ms) != CSBOT_OK)
             return EXIT_FAIL;
     }
+    int rc = collect_with(cmd, kb, kb_path, file, ds);
+    csbot_kb_free(kb);
+    return rc;
+}
+
+int collect_with(const char *cmd, const csbot_kb *kb, const char *kb_path,
+                 const char *file, dataset *ds) {
+    memset(ds, 0, sizeof *ds);
+    ds->file = file;
     csbot_kb_thresholds(kb, &ds->answer, &ds->suggest, &ds->margin);
     size_t nk = csbot_kb_intent_count(kb);
     for (size_t i = 0; i < nk; i++)
@@ -298,12 +307,10 @@ int collect(const char *cmd, const char *kb_path, const char *file,
     if (rc != CSBOT_OK) {
         fprintf(stderr, "csbot %s: cannot create a session: %s\n", cmd,
                 csbot_strerror(rc));
-        csbot_kb_free(kb);
         return EXIT_FAIL;
     }
     int bad = is_jsonl(file) ? run_jsonl(ds, s) : run_tsv(ds, s);
     csbot_session_free(s);
-    csbot_kb_free(kb);
     if (bad)
         return EXIT_USAGE;
     if (ds->n == 0) {

@@ -62,6 +62,9 @@ void dataset_free(dataset *ds);
  * Returns an exit status; *ds is always safe to free. */
 int collect(const char *cmd, const char *kb_path, const char *file,
             double threshold, dataset *ds, double *load_ms);
+/* The same with a KB already loaded from kb_path (named in warnings). */
+int collect_with(const char *cmd, const csbot_kb *kb, const char *kb_path,
+                 const char *file, dataset *ds);
 
 /* num/den, NAN when den is 0. */
 double frac(size_t num, size_t den);
