@@ -26,21 +26,10 @@ static void set_setting(cJSON *settings, const char *key, double v) {
 
 static int write_calibrated(const char *kb_path, const char *out_path,
                             double answer, double suggest, double margin) {
-    char *text;
-    size_t len;
-    int e = read_file(kb_path, &text, &len);
-    if (e) {
-        fprintf(stderr, "csbot calibrate: cannot read %s: %s\n", kb_path,
-                strerror(e));
-        return EXIT_USAGE;
-    }
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!cJSON_IsObject(root)) {
-        fprintf(stderr, "csbot calibrate: %s is not a JSON object\n", kb_path);
-        cJSON_Delete(root);
-        return EXIT_FAIL;
-    }
+    int rc;
+    cJSON *root = read_json_object("calibrate", kb_path, &rc);
+    if (!root)
+        return rc;
     cJSON *settings = cJSON_GetObjectItemCaseSensitive(root, "settings");
     if (!settings) {
         /* Put the new "settings" after "csbot" / "name", as in the schema:
@@ -68,22 +57,9 @@ static int write_calibrated(const char *kb_path, const char *out_path,
     set_setting(settings, "answer_threshold", answer);
     set_setting(settings, "suggest_threshold", suggest);
     set_setting(settings, "ambiguity_margin", margin);
-    char *out = cJSON_Print(root);
+    rc = write_json("calibrate", out_path, root);
     cJSON_Delete(root);
-    if (!out) {
-        fputs("csbot: out of memory\n", stderr);
-        return EXIT_FAIL;
-    }
-    size_t n = strlen(out);
-    out[n] = '\n'; /* cJSON_Print's buffer ends in NUL; write it as newline */
-    e = write_file(out_path, out, n + 1);
-    cJSON_free(out);
-    if (e) {
-        fprintf(stderr, "csbot calibrate: cannot write %s: %s\n", out_path,
-                strerror(e));
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
+    return rc;
 }
 
 /* "LABEL 0.1234 (num/den)", or LABEL and none when den is 0. */

@@ -53,6 +53,13 @@ double mono_us(void);
 int read_file(const char *path, char **data, size_t *len);
 /* Write bytes to a file ("-" is stdout). Returns 0 or an errno value. */
 int write_file(const char *path, const void *data, size_t len);
+/* A JSON file's top-level object (to rewrite it); NULL after printing why
+ * ("csbot CMD: ..."), with *status the exit status: EXIT_USAGE when it
+ * cannot be read, EXIT_FAIL when it is not a JSON object. */
+struct cJSON *read_json_object(const char *cmd, const char *path, int *status);
+/* Write root formatted, and a newline, to path ("-" is stdout). Returns an
+ * exit status, after printing why on failure. */
+int write_json(const char *cmd, const char *path, const struct cJSON *root);
 
 /* One row of a label<TAB>text file. */
 typedef struct tsv_row {

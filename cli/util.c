@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 
 /* ---- memory ----------------------------------------------------------- */
@@ -112,6 +114,46 @@ int write_file(const char *path, const void *data, size_t len) {
         rc = errno ? errno : EIO;
     }
     return rc;
+}
+
+cJSON *read_json_object(const char *cmd, const char *path, int *status) {
+    char *text;
+    size_t len;
+    int e = read_file(path, &text, &len);
+    if (e) {
+        fprintf(stderr, "csbot %s: cannot read %s: %s\n", cmd, path,
+                strerror(e));
+        *status = EXIT_USAGE;
+        return NULL;
+    }
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!cJSON_IsObject(root)) {
+        fprintf(stderr, "csbot %s: %s is not a JSON object\n", cmd, path);
+        cJSON_Delete(root);
+        *status = EXIT_FAIL;
+        return NULL;
+    }
+    *status = EXIT_OK;
+    return root;
+}
+
+int write_json(const char *cmd, const char *path, const cJSON *root) {
+    char *out = cJSON_Print(root);
+    if (!out) {
+        fputs("csbot: out of memory\n", stderr);
+        return EXIT_FAIL;
+    }
+    size_t n = strlen(out);
+    out[n] = '\n'; /* cJSON_Print's buffer ends in NUL; write it as newline */
+    int e = write_file(path, out, n + 1);
+    cJSON_free(out);
+    if (e) {
+        fprintf(stderr, "csbot %s: cannot write %s: %s\n", cmd, path,
+                strerror(e));
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
 }
 
 /* ---- TSV -------------------------------------------------------------- */

@@ -113,37 +113,12 @@ int cmd_vectors(int argc, char **argv) {
         return EXIT_FAIL;
     }
     csbot_kb_free(kb);
-    char *data = NULL;
-    size_t len = 0;
-    e = read_file(kb_path, &data, &len);
-    if (e) {
-        fprintf(stderr, "csbot vectors: %s: %s\n", kb_path, strerror(e));
-        return EXIT_USAGE;
-    }
-    cJSON *root = cJSON_ParseWithLength(data, len);
-    free(data);
-    if (!root) {
-        fprintf(stderr, "csbot vectors: %s: JSON syntax error\n", kb_path);
-        return EXIT_USAGE;
-    }
-    int rc = EXIT_OK;
-    char *out = NULL;
-    if (kb_add_vectors(root, enc, "vectors"))
-        rc = EXIT_FAIL;
-    else if (!(out = cJSON_Print(root))) {
-        fputs("csbot: out of memory\n", stderr);
-        rc = EXIT_FAIL;
-    }
+    int rc;
+    cJSON *root = read_json_object("vectors", kb_path, &rc);
+    if (!root)
+        return rc;
+    rc = kb_add_vectors(root, enc, "vectors") ? EXIT_FAIL
+                                              : write_json("vectors", out_path, root);
     cJSON_Delete(root);
-    if (out) {
-        size_t n = strlen(out);
-        out[n] = '\n'; /* cJSON_Print's NUL becomes the final newline */
-        e = write_file(out_path, out, n + 1);
-        if (e) {
-            fprintf(stderr, "csbot vectors: %s: %s\n", out_path, strerror(e));
-            rc = EXIT_FAIL;
-        }
-        cJSON_free(out);
-    }
     return rc;
 }
