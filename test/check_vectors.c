@@ -292,15 +292,32 @@ START_TEST(other_encoder) {
 }
 END_TEST
 
+/* The test knowledge base loaded without and with the encoder. */
+typedef struct kb_pair {
+    csbot_kb *plain, *meant;
+} kb_pair;
+
+static kb_pair load_pair(void) {
+    char *j = kb_json(NULL);
+    kb_pair k = {NULL, NULL};
+    csbot_error err = CSBOT_ERROR_INIT;
+    ck_assert_int_eq(load_with(&k.plain, j, NULL, NULL, NULL, &err), CSBOT_OK);
+    ck_assert_int_eq(load_with(&k.meant, j, t_enc, NULL, NULL, &err), CSBOT_OK);
+    free(j);
+    return k;
+}
+
+static void free_pair(kb_pair *k) {
+    csbot_kb_free(k->plain);
+    csbot_kb_free(k->meant);
+}
+
 /* Messages whose words are far from their intent's examples but whose
  * meaning is close: with the encoder the right intent comes first, more
  * confidently than without it. */
 START_TEST(meaning_ranks) {
-    char *j = kb_json(NULL);
-    csbot_kb *plain = NULL, *meant = NULL;
-    csbot_error err = CSBOT_ERROR_INIT;
-    ck_assert_int_eq(load_with(&plain, j, NULL, NULL, NULL, &err), CSBOT_OK);
-    ck_assert_int_eq(load_with(&meant, j, t_enc, NULL, NULL, &err), CSBOT_OK);
+    kb_pair k = load_pair();
+    csbot_kb *plain = k.plain, *meant = k.meant;
     top p, m;
     for (int i = 0; i < NPROBE; i++) {
         p = best_of(plain, probes[i][0]);
@@ -323,9 +340,7 @@ START_TEST(meaning_ranks) {
     m = best_of(meant, "我的卡丢了 card");
     ck_assert_str_eq(p.id, m.id);
     ck_assert_double_eq_tol(p.conf, m.conf, 1e-6);
-    csbot_kb_free(plain);
-    csbot_kb_free(meant);
-    free(j);
+    free_pair(&k);
 }
 END_TEST
 
@@ -341,11 +356,8 @@ static void explain_of(csbot_kb *kb, const char *text, char *buf, size_t n) {
 }
 
 START_TEST(explain_meaning) {
-    char *j = kb_json(NULL);
-    csbot_kb *plain = NULL, *meant = NULL;
-    csbot_error err = CSBOT_ERROR_INIT;
-    ck_assert_int_eq(load_with(&plain, j, NULL, NULL, NULL, &err), CSBOT_OK);
-    ck_assert_int_eq(load_with(&meant, j, t_enc, NULL, NULL, &err), CSBOT_OK);
+    kb_pair k = load_pair();
+    csbot_kb *plain = k.plain, *meant = k.meant;
     char buf[4096];
     explain_of(meant, probes[0][0], buf, sizeof buf);
     double mx = -2, ref = -2, first = -2;
@@ -366,9 +378,7 @@ START_TEST(explain_meaning) {
     ck_assert_msg(!strstr(buf, "meaning"), "%s", buf);
     explain_of(meant, "我的卡丢了 card", buf, sizeof buf);
     ck_assert_msg(!strstr(buf, "meaning"), "%s", buf);
-    csbot_kb_free(plain);
-    csbot_kb_free(meant);
-    free(j);
+    free_pair(&k);
 }
 END_TEST
 
