@@ -64,18 +64,9 @@ struct csbot_encoder {
     layer l[2];
 };
 
-static uint32_t hash_bytes(const char *s, size_t n) {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
 /* The slot holding the piece s[0..n), or the empty slot where it goes. */
 static uint32_t *piece_slot(const csbot_encoder *e, const char *s, size_t n) {
-    uint32_t i = hash_bytes(s, n) & (e->nslots - 1);
+    uint32_t i = (uint32_t)csbot__hash(s, n, 0) & (e->nslots - 1);
     for (;;) {
         uint32_t v = e->slots[i];
         if (v == 0 || (e->piece_len[v - 1] == n &&
