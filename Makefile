@@ -5,6 +5,8 @@
 #   make SANITIZE=address,undefined test   (or SANITIZE=thread) in build/san-*/
 #   make valgrind         run the check suite under valgrind
 #   make run              chat with the demo knowledge base
+#   make serve            the shop backend csbot-server on 127.0.0.1:8080
+#   make bench-server     csbot-server under wrk: replies/s and latency
 #   make examples         build examples/*.c into $(BUILD)/examples/
 #   make install          DESTDIR=... PREFIX=... (default /usr/local)
 #   make check-abi lint   static checks on exported symbols and banned calls
@@ -12,7 +14,7 @@
 #   make encoder          fetch and convert the optional sentence encoder
 
 VERSION_MAJOR = 0
-VERSION_MINOR = 1
+VERSION_MINOR = 2
 VERSION_PATCH = 0
 VERSION = $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
 
@@ -69,6 +71,7 @@ DEP_PKGS   = libpcre2-8 libcjson libutf8proc opencc
 DEP_LIBS_EXTRA = -lstemmer -lm -lpthread
 CLI_PKGS   = libedit
 TEST_PKGS  = check
+SERVER_PKGS = libmicrohttpd sqlite3 libsodium libcjson
 
 # pkg_query(ARGS): run pkg-config, stop with a helpful message on failure.
 pkg_query = $(eval _pkgq := $$(shell $(PKG_CONFIG) $1 2>/dev/null))$(if \
@@ -86,6 +89,8 @@ CLI_CFLAGS  = $(eval CLI_CFLAGS  := $$(call sysinc,$$(call pkg_query,--cflags $(
 CLI_LIBS    = $(eval CLI_LIBS    := $$(call pkg_query,--libs $(CLI_PKGS)))$(CLI_LIBS)
 TEST_CFLAGS = $(eval TEST_CFLAGS := $$(call sysinc,$$(call pkg_query,--cflags $(TEST_PKGS))))$(TEST_CFLAGS)
 TEST_LIBS   = $(eval TEST_LIBS   := $$(call pkg_query,--libs $(TEST_PKGS)))$(TEST_LIBS)
+SERVER_CFLAGS = $(eval SERVER_CFLAGS := $$(call sysinc,$$(call pkg_query,--cflags $(SERVER_PKGS))))$(SERVER_CFLAGS)
+SERVER_LIBS   = $(eval SERVER_LIBS   := $$(call pkg_query,--libs $(SERVER_PKGS)))$(SERVER_LIBS)
 
 ALL_CFLAGS   = $(CFLAGS) $(PROJECT_CFLAGS) $(SAN_FLAGS) -MMD -MP
 ALL_CPPFLAGS = $(PROJECT_CPPFLAGS) $(CPPFLAGS) $(DEP_CFLAGS)
@@ -101,7 +106,16 @@ EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 TEST_SCRIPTS := $(sort $(wildcard test/*.sh))
 HEADERS   := $(sort $(wildcard include/*.h))
 
+# csbot-server: server/*.c, its pages server/web/* built in, and its C
+# tests test/server/*.c (linked with every server module but main.c).
+SERVER_SRCS := $(sort $(wildcard server/*.c))
+WEB_FILES := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js))
+SERVER_TEST_SRCS := $(sort $(wildcard test/server/*.c))
+
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web_assets.o
+SERVER_LIB_OBJS := $(filter-out $(BUILD)/obj/server/main.o,$(SERVER_OBJS))
+SERVER_TEST_OBJS := $(SERVER_TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
@@ -114,9 +128,11 @@ SHARED_LINKS = $(BUILD)/$(SONAME) $(BUILD)/libcsbot.so
 PC_FILE    = $(BUILD)/libcsbot.pc
 CLI_BIN    = $(BUILD)/csbot
 TEST_BIN   = $(BUILD)/check_csbot
+SERVER_BIN = $(BUILD)/csbot-server
+SERVER_TEST_BIN = $(BUILD)/check_server
 
 ALL_TARGETS = $(STATIC_LIB) $(SHARED_LIB) $(SHARED_LINKS) $(PC_FILE) \
-	$(if $(CLI_SRCS),$(CLI_BIN))
+	$(if $(CLI_SRCS),$(CLI_BIN)) $(if $(SERVER_SRCS),$(SERVER_BIN))
 
 # Environment for running tests.
 TEST_ENV =
@@ -139,6 +155,7 @@ VALGRIND = valgrind --suppressions=test/valgrind.supp --leak-check=full --errors
 
 .PHONY: all deps test test-nodeps tests check-header valgrind run run-nodeps \
 	examples install uninstall check-abi lint bench eval bench-peers clean FORCE \
+	serve serve-nodeps bench-server \
 	encoder
 
 all: $(ALL_TARGETS)
@@ -164,6 +181,31 @@ $(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/.cflags
 $(BUILD)/obj/cli/%.o: cli/%.c $(BUILD)/.cflags
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(CLI_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+# The server sees only the public header (-Iinclude), never lib/.
+SERVER_CPPFLAGS = -Iinclude -Iserver $(CPPFLAGS) $(DEP_CFLAGS) $(SERVER_CFLAGS) -D_DEFAULT_SOURCE
+
+$(BUILD)/obj/server/%.o: server/%.c $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) $(SERVER_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/web_assets.c: $(WEB_FILES) scripts/embed-web.sh
+	@mkdir -p $(@D)
+	sh scripts/embed-web.sh $@ $(WEB_FILES)
+
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) $(SERVER_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/test/server/%.o: test/server/%.c $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) $(SERVER_CPPFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(SERVER_BIN): $(SERVER_OBJS) $(STATIC_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SERVER_OBJS) $(STATIC_LIB) $(SERVER_LIBS) $(DEP_LIBS)
+
+$(SERVER_TEST_BIN): $(SERVER_TEST_OBJS) $(SERVER_LIB_OBJS) $(STATIC_LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SERVER_TEST_OBJS) $(SERVER_LIB_OBJS) $(STATIC_LIB) $(TEST_LIBS) $(SERVER_LIBS) $(DEP_LIBS)
 
 $(BUILD)/obj/test/%.o: test/%.c $(BUILD)/.cflags
 	@mkdir -p $(@D)
@@ -216,7 +258,7 @@ $(BUILD)/examples/%: examples/%.c $(STATIC_LIB) $(BUILD)/.cflags
 
 examples: $(EXAMPLE_BINS)
 
--include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/examples/*.d)
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d $(BUILD)/examples/*.d)
 
 # ---------------------------------------------------------------------------
 # Packages
@@ -241,13 +283,15 @@ $(ENCODER): scripts/encoder.sh scripts/encoder-convert.js | $(DEPS_STAMP)
 test: deps encoder
 	+@$(MAKE) --no-print-directory test-nodeps
 
-test-nodeps: all $(TEST_BIN)
+test-nodeps: all $(TEST_BIN) $(if $(SERVER_TEST_SRCS),$(SERVER_TEST_BIN))
 	$(TEST_ENV) ./$(TEST_BIN)
+	$(if $(SERVER_TEST_SRCS),$(TEST_ENV) ./$(SERVER_TEST_BIN))
 	+@$(MAKE) --no-print-directory check-header
 	@failed=''; \
 	for s in $(TEST_SCRIPTS); do \
 		echo "== $$s"; \
-		if CSBOT='$(CURDIR)/$(BUILD)/csbot' $(TEST_ENV) bash "$$s"; then \
+		if CSBOT='$(CURDIR)/$(BUILD)/csbot' CSBOT_SERVER='$(CURDIR)/$(SERVER_BIN)' \
+			BUILD='$(BUILD)' $(TEST_ENV) bash "$$s"; then \
 			echo "== $$s: PASS"; \
 		else \
 			echo "== $$s: FAIL"; failed="$$failed $$s"; \
@@ -274,9 +318,17 @@ run: deps
 run-nodeps: all
 	./$(CLI_BIN) chat $(KB_FILE)
 
+# The shop backend on the default knowledge base, database csbot.db here.
+serve: deps
+	+@$(MAKE) --no-print-directory serve-nodeps
+
+serve-nodeps: $(SERVER_BIN)
+	@echo "agent accounts: $(SERVER_BIN) agent add NAME --db csbot.db (password on stdin)"
+	./$(SERVER_BIN) --kb $(KB_FILE) --db csbot.db --listen 127.0.0.1:8080
+
 # make eval uses the sentence encoder (scripts/eval.sh)
 eval: encoder
-bench eval bench-peers: all
+bench eval bench-peers bench-server: all
 	@if [ -f scripts/$@.sh ]; then \
 		echo "BUILD=$(BUILD) CSBOT=$(BUILD)/csbot bash scripts/$@.sh"; \
 		BUILD='$(BUILD)' CSBOT='$(BUILD)/csbot' bash scripts/$@.sh; \
@@ -296,13 +348,14 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcsbot.so
 	install -m 644 $(PC_FILE) $(DESTDIR)$(PKGCONFIGDIR)/libcsbot.pc
 	$(if $(CLI_SRCS),install -m 755 $(CLI_BIN) $(DESTDIR)$(BINDIR)/csbot)
+	$(if $(SERVER_SRCS),install -m 755 $(SERVER_BIN) $(DESTDIR)$(BINDIR)/csbot-server)
 
 uninstall:
 	rm -f $(HEADERS:include/%=$(DESTDIR)$(INCLUDEDIR)/%)
 	rm -f $(DESTDIR)$(LIBDIR)/libcsbot.a $(DESTDIR)$(LIBDIR)/$(SHARED_REAL) \
 	      $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libcsbot.so
 	rm -f $(DESTDIR)$(PKGCONFIGDIR)/libcsbot.pc
-	rm -f $(DESTDIR)$(BINDIR)/csbot
+	rm -f $(DESTDIR)$(BINDIR)/csbot $(DESTDIR)$(BINDIR)/csbot-server
 
 # ---------------------------------------------------------------------------
 # Static checks

@@ -72,9 +72,9 @@ extern "C" {
 /* Version                                                                   */
 
 #define CSBOT_VERSION_MAJOR 0
-#define CSBOT_VERSION_MINOR 1
+#define CSBOT_VERSION_MINOR 2
 #define CSBOT_VERSION_PATCH 0
-#define CSBOT_VERSION_STRING "0.1.0"
+#define CSBOT_VERSION_STRING "0.2.0"
 /** The version as 0xMMmmpp. */
 #define CSBOT_VERSION_NUM                                                    \
     ((CSBOT_VERSION_MAJOR << 16) | (CSBOT_VERSION_MINOR << 8) |              \
@@ -232,6 +232,14 @@ CSBOT_API int csbot_encoder_encode_stored(const csbot_encoder *enc,
 /* ------------------------------------------------------------------------ */
 /* Knowledge base                                                            */
 
+/** Languages. */
+typedef enum csbot_lang {
+    CSBOT_LANG_UNKNOWN = 0,
+    CSBOT_LANG_ZH_HANS = 1, /**< Simplified Chinese. */
+    CSBOT_LANG_ZH_HANT = 2, /**< Traditional Chinese. */
+    CSBOT_LANG_EN = 3       /**< English. */
+} csbot_lang;
+
 typedef struct csbot_kb csbot_kb;
 
 /**
@@ -325,6 +333,31 @@ CSBOT_API size_t csbot_kb_intent_count(const csbot_kb *kb);
  * Ownership: borrowed, valid for the knowledge base's lifetime.
  */
 CSBOT_API const char *csbot_kb_intent_id(const csbot_kb *kb, size_t i);
+/**
+ * @brief The title of intent i in a language (the short label used in
+ * suggestions), falling back to another language and then to the id; NULL
+ * when i is out of range. Borrowed, valid for the knowledge base's lifetime.
+ * Since: 0.2.0.
+ */
+CSBOT_API const char *csbot_kb_intent_title(const csbot_kb *kb, size_t i,
+                                            csbot_lang lang);
+/**
+ * @brief Find an intent by id.
+ * @param index Receives its index when found (may be NULL).
+ * @return CSBOT_OK, CSBOT_EINVAL (NULL argument) or CSBOT_ERANGE (no such
+ *   intent). Since: 0.2.0.
+ */
+CSBOT_API int csbot_kb_intent_find(const csbot_kb *kb, const char *id,
+                                   size_t *index);
+/**
+ * @brief One of the knowledge base's messages, "fallback", "suggest",
+ * "handoff" or "human_mode", in a language (falling back to another), as
+ * written in the file (templates are not filled in). NULL for an unknown
+ * name or when the base has none. Borrowed, valid for the knowledge base's
+ * lifetime. Since: 0.2.0.
+ */
+CSBOT_API const char *csbot_kb_message(const csbot_kb *kb, const char *name,
+                                       csbot_lang lang);
 /** @brief The knowledge base's name (never NULL). */
 CSBOT_API const char *csbot_kb_name(const csbot_kb *kb);
 /** @brief Total number of examples after expansion. */
@@ -369,6 +402,18 @@ CSBOT_API int csbot_hub_swap(csbot_hub *hub, csbot_kb *kb);
 CSBOT_API int csbot_hub_reload_file(csbot_hub *hub, const char *path,
                                     const csbot_kb_options *opts,
                                     csbot_error *err);
+
+/**
+ * @brief Borrow the hub's current knowledge base, e.g. to read its intents.
+ * It stays valid, even across swaps, until the matching
+ * csbot_hub_release(); pair every acquire with one release.
+ * @param gen Receives the generation of the base (may be NULL).
+ * @return The base, or NULL when hub is NULL. Since: 0.2.0.
+ */
+CSBOT_API const csbot_kb *csbot_hub_acquire(csbot_hub *hub,
+                                            unsigned long *gen);
+/** @brief Give back a base from csbot_hub_acquire(). Since: 0.2.0. */
+CSBOT_API void csbot_hub_release(csbot_hub *hub, const csbot_kb *kb);
 
 /** @brief How many times the base has been swapped (0 after new). */
 CSBOT_API unsigned long csbot_hub_generation(const csbot_hub *hub);
@@ -428,13 +473,6 @@ typedef enum csbot_action {
     CSBOT_ACTION_SILENT = 6    /**< A human has the conversation; no text. */
 } csbot_action;
 
-/** Languages. */
-typedef enum csbot_lang {
-    CSBOT_LANG_UNKNOWN = 0,
-    CSBOT_LANG_ZH_HANS = 1, /**< Simplified Chinese. */
-    CSBOT_LANG_ZH_HANT = 2, /**< Traditional Chinese. */
-    CSBOT_LANG_EN = 3       /**< English. */
-} csbot_lang;
 
 /** Why a conversation was handed to a human. */
 typedef enum csbot_handoff_reason {

@@ -134,6 +134,20 @@ void csbot__hub_release(csbot_hub *hub, const csbot_kb *kb) {
     pthread_mutex_unlock(&hub->mu);
 }
 
+CSBOT_API const csbot_kb *csbot_hub_acquire(csbot_hub *hub,
+                                            unsigned long *gen) {
+    unsigned long g = 0;
+    const csbot_kb *kb = hub ? csbot__hub_acquire(hub, &g) : NULL;
+    if (gen)
+        *gen = g;
+    return kb;
+}
+
+CSBOT_API void csbot_hub_release(csbot_hub *hub, const csbot_kb *kb) {
+    if (hub && kb)
+        csbot__hub_release(hub, kb);
+}
+
 CSBOT_API void csbot_hub_free(csbot_hub *hub) {
     if (!hub)
         return;

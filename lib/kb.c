@@ -238,6 +238,45 @@ CSBOT_API const char *csbot_kb_intent_id(const csbot_kb *kb, size_t i) {
     return kb && i < kb->nintents ? kb->intents[i].id : NULL;
 }
 
+static int text_lang(csbot_lang l) {
+    return l == CSBOT_LANG_EN ? CSBOT__EN
+           : l == CSBOT_LANG_ZH_HANT ? CSBOT__ZHT : CSBOT__ZHS;
+}
+
+CSBOT_API const char *csbot_kb_intent_title(const csbot_kb *kb, size_t i,
+                                            csbot_lang lang) {
+    if (!kb || i >= kb->nintents)
+        return NULL;
+    const char *t = csbot__text3_get(&kb->intents[i].title, text_lang(lang));
+    return t ? t : kb->intents[i].id;
+}
+
+CSBOT_API int csbot_kb_intent_find(const csbot_kb *kb, const char *id,
+                                   size_t *index) {
+    if (!kb || !id)
+        return CSBOT_EINVAL;
+    for (size_t i = 0; i < kb->nintents; i++)
+        if (strcmp(kb->intents[i].id, id) == 0) {
+            if (index)
+                *index = i;
+            return CSBOT_OK;
+        }
+    return CSBOT_ERANGE;
+}
+
+CSBOT_API const char *csbot_kb_message(const csbot_kb *kb, const char *name,
+                                       csbot_lang lang) {
+    static const char *const names[CSBOT__MSG_COUNT] = {
+        [CSBOT__MSG_FALLBACK] = "fallback", [CSBOT__MSG_SUGGEST] = "suggest",
+        [CSBOT__MSG_HANDOFF] = "handoff", [CSBOT__MSG_HUMAN] = "human_mode"};
+    if (!kb || !name)
+        return NULL;
+    for (int m = 0; m < CSBOT__MSG_COUNT; m++)
+        if (strcmp(names[m], name) == 0)
+            return csbot__text3_get(&kb->msg[m], text_lang(lang));
+    return NULL;
+}
+
 CSBOT_API const char *csbot_kb_name(const csbot_kb *kb) {
     return kb && kb->name ? kb->name : "";
 }

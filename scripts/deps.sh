@@ -12,7 +12,8 @@ set -eu
 
 DEFAULT_PACKAGES="build-essential pkg-config libpcre2-dev libcjson-dev \
 libutf8proc-dev check libsubunit-dev libopencc-dev opencc libstemmer-dev \
-libedit-dev valgrind"
+libedit-dev valgrind libmicrohttpd-dev libsqlite3-dev libsodium-dev \
+nodejs npm curl wrk chromium"
 
 if [ "$#" -gt 0 ]; then
     packages="$*"

@@ -1,0 +1,127 @@
+/*
+ * store.h - the server's durable storage: conversations (with the saved
+ * session state), messages, handoff tickets, notes, ratings, agents and their
+ * logins, and knowledge-base versions, in one SQLite database in WAL mode.
+ *
+ * Every function is thread-safe: writes go through one connection under a
+ * lock (SQLite has one writer at a time anyway), reads through another, so a
+ * dashboard query never delays a turn. A function that fails returns -1 and
+ * has changed nothing (each write is one transaction); store_errmsg() says
+ * why. Read functions return cJSON values the caller frees.
+ */
+#ifndef CSBOT_SERVER_STORE_H
+#define CSBOT_SERVER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+typedef struct store store;
+
+enum { STORE_NOT_FOUND = 1, STORE_CONFLICT = 2, STORE_ALREADY = 3 };
+
+/* Conversation status, as stored and as the API names it. */
+typedef enum conv_status { CONV_BOT = 0, CONV_WAITING = 1, CONV_AGENT = 2 } conv_status;
+const char *conv_status_name(conv_status st);
+
+int store_open(store **out, const char *path, char *err, size_t errlen);
+void store_close(store *st);
+/* The last error's text (per thread). */
+const char *store_errmsg(void);
+
+/* A conversation row as loaded. state is malloc'd (or NULL). */
+typedef struct conv_row {
+    int64_t created;
+    conv_status status;
+    long seq;    /* last message's seq */
+    long ticket; /* open (or claimed) handoff ticket, 0 for none */
+    char agent[64];
+    char lang[8];
+    unsigned char *state;
+    size_t state_len;
+} conv_row;
+
+int store_conv_create(store *st, const char *id, int64_t now,
+                      const char *profile_json, const void *state,
+                      size_t state_len);
+/* 0, STORE_NOT_FOUND, or -1. */
+int store_conv_load(store *st, const char *id, conv_row *out);
+
+/* One message to insert. */
+typedef struct msg_rec {
+    long seq;
+    const char *role; /* customer, bot, agent, system */
+    const char *text;
+    const char *action; /* bot only, else NULL */
+    const char *intent; /* may be NULL */
+    double confidence;
+    const char *lang;
+    unsigned turn;
+    const char *agent; /* agent only */
+} msg_rec;
+
+/* A turn: up to two messages, the new state, and maybe a new handoff. */
+typedef struct turn_rec {
+    const char *conv;
+    int64_t now;
+    const msg_rec *msgs;
+    size_t nmsgs;
+    const void *state;
+    size_t state_len;
+    conv_status status;
+    const char *lang;
+    /* handoff (reason != NULL): creates a ticket, returned in *ticket */
+    const char *handoff_reason;
+    const char *handoff_text;
+    const char *handoff_packet;
+} turn_rec;
+
+int store_turn(store *st, const turn_rec *t, long *ticket);
+
+/* Messages of a conversation with seq > after, oldest first: a JSON array. */
+cJSON *store_messages(store *st, const char *conv, long after);
+
+int store_rate(store *st, const char *conv, long turn /* 0 = whole */,
+               int rating, int64_t now);
+
+/* Handoffs. */
+cJSON *store_queue(store *st, const char *agent, int64_t now);
+/* The ticket's conversation id into conv[33]: 0, STORE_NOT_FOUND, -1. */
+int store_ticket_conv(store *st, long ticket, char conv[33]);
+cJSON *store_ticket(store *st, long ticket);
+/* Claim: 0, STORE_ALREADY (this agent has it: nothing changed), STORE_CONFLICT
+ * (someone else has it or it is resolved), STORE_NOT_FOUND, -1.
+ * Adds the system message with seq and sets the conversation's status. */
+int store_claim(store *st, long ticket, const char *conv, const char *agent,
+                int64_t now, const msg_rec *sys);
+/* An agent's message: 0, STORE_CONFLICT (not this agent's claim), -1. */
+int store_agent_message(store *st, long ticket, const char *conv,
+                        const char *agent, int64_t now, const msg_rec *m);
+int store_note(store *st, long ticket, const char *agent, const char *text,
+               int64_t now);
+/* Resolve: saves the resumed state, the system message and the status. */
+int store_resolve(store *st, long ticket, const char *conv, const char *agent,
+                  int64_t now, const msg_rec *sys, const void *state,
+                  size_t state_len, const char *note);
+long store_open_handoffs(store *st);
+
+/* Agents and their logins. */
+int store_agent_add(store *st, const char *name, const char *hash, int64_t now);
+/* The stored hash into buf: 0, STORE_NOT_FOUND, -1. */
+int store_agent_hash(store *st, const char *name, char *buf, size_t size);
+int store_login_add(store *st, const char *token_hash, const char *agent,
+                    const char *csrf, int64_t expires);
+/* 0 (agent and csrf filled), STORE_NOT_FOUND (unknown or expired), -1. */
+int store_login_get(store *st, const char *token_hash, int64_t now,
+                    char agent[64], char csrf[64]);
+int store_login_del(store *st, const char *token_hash);
+
+/* The dashboard's figures over [since, now]. */
+cJSON *store_dashboard(store *st, int64_t since, int utc_offset_minutes);
+/* A customer message by id: text and lang into the buffers. */
+int store_message_text(store *st, long id, char **text, char lang[8]);
+int store_kb_version(store *st, int64_t now, const char *agent,
+                     const char *path, const char *json);
+
+#endif
