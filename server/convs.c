@@ -118,6 +118,9 @@ static conv *conv_alloc(convs *cv, const char *id) {
     csbot_session_options o = CSBOT_SESSION_OPTIONS_INIT;
     o.handoff = on_handoff;
     o.handoff_ud = c;
+    /* the store keeps the whole transcript; the session's copy is for the
+     * handoff packet and is saved on every turn, so keep it short */
+    o.transcript_turns = SRV_TRANSCRIPT_TURNS;
     if (csbot_session_new_hub(&c->s, cv->a->hub, &o)) {
         conv_free(c);
         return NULL;

@@ -37,7 +37,7 @@ static void usage(FILE *f) {
           "                    [--quiet]\n"
           "       csbot-server agent add NAME [--db FILE]   (password on stdin)\n"
           "defaults: --kb intents/shop.json --db csbot.db --listen 127.0.0.1:8080\n"
-          "          --threads 2 --rate-limit 20 (requests/s per client, 0: off)\n",
+          "          --threads 8 --rate-limit 20 (requests/s per client, 0: off)\n",
           f);
 }
 
@@ -151,7 +151,7 @@ static int64_t mono_ms(void) {
 
 /* The service's loop: returns when a stop signal arrives. */
 static void serve(app *a, int sfd, int ifd, const char *base) {
-    int64_t reload_at = 0, evict_at = mono_ms() + 10000;
+    int64_t reload_at = 0, evict_at = mono_ms() + 10000, checkpoint_at = 0;
     for (;;) {
         struct pollfd p[2] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
         int n = poll(p, ifd >= 0 ? 2 : 1, 200);
@@ -174,6 +174,10 @@ static void serve(app *a, int sfd, int ifd, const char *base) {
             srv_reload(a, "file_changed");
         }
         waiters_wake_expired(a->wt, srv_now_ms());
+        if (now >= checkpoint_at) {
+            checkpoint_at = now + 1000;
+            store_checkpoint(a->st);
+        }
         if (now >= evict_at) {
             evict_at = now + 10000;
             convs_evict(a->cv, SRV_IDLE_EVICT_MS);
@@ -258,7 +262,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     options o = {.kb = "intents/shop.json", .db = "csbot.db",
-                 .listen = "127.0.0.1:8080", .threads = 2, .rate = 20};
+                 .listen = "127.0.0.1:8080", .threads = 8, .rate = 20};
     if (parse(argc, argv, 1, &o)) {
         usage(stderr);
         return 2;

@@ -26,7 +26,8 @@ enum {
     SRV_MAX_TEXT = 4000,         /* one message, bytes */
     SRV_MAX_WAIT = 25,           /* long poll, seconds */
     SRV_LOGIN_HOURS = 12,        /* agent login lifetime */
-    SRV_IDLE_EVICT_MS = 600000   /* conversations idle this long leave memory */
+    SRV_IDLE_EVICT_MS = 600000,  /* conversations idle this long leave memory */
+    SRV_TRANSCRIPT_TURNS = 8     /* turns in a session's saved state */
 };
 
 typedef struct app {

@@ -14,10 +14,26 @@
 
 #include <sqlite3.h>
 
+/* A turn waiting for the group commit (see store_turn). */
+typedef struct pending {
+    const turn_rec *t;
+    long ticket;
+    int rc;
+    int done;
+    char err[256];
+    struct pending *next;
+} pending;
+
 struct store {
     pthread_mutex_t wmu, rmu;
+    /* group commit: turns queue here; one of their threads commits them */
+    pthread_mutex_t qmu;
+    pthread_cond_t qcv;
+    pending *qhead, **qtail;
+    int leader;
     sqlite3 *w; /* writer */
     sqlite3 *r; /* reader */
+    sqlite3 *ck; /* checkpointer (one thread) */
     sqlite3_stmt *ins_msg, *upd_conv, *ins_handoff;
 };
 
@@ -94,13 +110,18 @@ int store_open(store **out, const char *path, char *err, size_t errlen) {
     }
     pthread_mutex_init(&st->wmu, NULL);
     pthread_mutex_init(&st->rmu, NULL);
+    pthread_mutex_init(&st->qmu, NULL);
+    pthread_cond_init(&st->qcv, NULL);
+    st->qtail = &st->qhead;
     char *msg = NULL;
     if (open_conn(&st->w, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) ||
         sqlite3_exec(st->w,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     " PRAGMA wal_autocheckpoint=0;",
                      NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->w, SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
         open_conn(&st->r, path, SQLITE_OPEN_READONLY) ||
+        open_conn(&st->ck, path, SQLITE_OPEN_READWRITE) ||
         prep(st->w, &st->ins_msg,
              "INSERT INTO messages(conv,seq,ts,role,text,action,intent,"
              "confidence,lang,turn,agent) VALUES(?,?,?,?,?,?,?,?,?,?,?)") ||
@@ -128,9 +149,12 @@ void store_close(store *st) {
     sqlite3_finalize(st->upd_conv);
     sqlite3_finalize(st->ins_handoff);
     sqlite3_close(st->r);
+    sqlite3_close(st->ck);
     sqlite3_close(st->w); /* checkpoints the WAL */
     pthread_mutex_destroy(&st->wmu);
     pthread_mutex_destroy(&st->rmu);
+    pthread_mutex_destroy(&st->qmu);
+    pthread_cond_destroy(&st->qcv);
     free(st);
 }
 
@@ -333,8 +357,8 @@ static int update_conv(store *st, const char *conv, int64_t now,
     return rc;
 }
 
-int store_turn(store *st, const turn_rec *t, long *ticket) {
-    BEGIN_WRITE(st);
+/* One turn's writes, inside the caller's transaction. */
+static int turn_body(store *st, const turn_rec *t, long *ticket) {
     int rc = 0;
     long tk = -1;
     long seq = 0;
@@ -355,10 +379,80 @@ int store_turn(store *st, const turn_rec *t, long *ticket) {
     if (!rc)
         rc = update_conv(st, t->conv, t->now, t->state, t->state_len, seq,
                          t->status, t->lang, tk);
-    rc = end_write(st, rc, "store turn");
-    if (!rc && ticket)
-        *ticket = tk > 0 ? tk : 0;
+    *ticket = tk > 0 ? tk : 0;
     return rc;
+}
+
+/* Commit a batch of turns in one transaction; if any of them fails, roll
+ * back and commit each alone, so one bad turn fails only itself. */
+static void commit_batch(store *st, pending *batch) {
+    pthread_mutex_lock(&st->wmu);
+    int rc = exec(st->w, "BEGIN IMMEDIATE");
+    for (pending *p = batch; p && !rc; p = p->next)
+        rc = turn_body(st, p->t, &p->ticket);
+    if (!rc)
+        rc = exec(st->w, "COMMIT");
+    if (rc) {
+        exec(st->w, "ROLLBACK");
+        for (pending *p = batch; p; p = p->next) {
+            p->rc = exec(st->w, "BEGIN IMMEDIATE");
+            if (!p->rc)
+                p->rc = turn_body(st, p->t, &p->ticket);
+            if (!p->rc)
+                p->rc = exec(st->w, "COMMIT");
+            if (p->rc) {
+                if (p->rc == -1)
+                    fail(st->w, "store turn");
+                snprintf(p->err, sizeof p->err, "%s", errbuf);
+                exec(st->w, "ROLLBACK");
+                p->ticket = 0;
+                p->rc = -1;
+            }
+        }
+    }
+    pthread_mutex_unlock(&st->wmu);
+}
+
+/* Group commit: the turn joins the queue; the first thread to find no
+ * commit running takes the whole queue and commits it in one transaction
+ * while the others wait, so under load many turns share one commit. */
+int store_turn(store *st, const turn_rec *t, long *ticket) {
+    pending me = {.t = t};
+    pthread_mutex_lock(&st->qmu);
+    *st->qtail = &me;
+    st->qtail = &me.next;
+    while (!me.done) {
+        if (st->leader) {
+            pthread_cond_wait(&st->qcv, &st->qmu);
+            continue;
+        }
+        st->leader = 1;
+        pending *batch = st->qhead;
+        st->qhead = NULL;
+        st->qtail = &st->qhead;
+        pthread_mutex_unlock(&st->qmu);
+        commit_batch(st, batch);
+        pthread_mutex_lock(&st->qmu);
+        for (pending *p = batch, *next; p; p = next) {
+            next = p->next; /* p may be gone once done is set */
+            p->done = 1;
+        }
+        st->leader = 0;
+        pthread_cond_broadcast(&st->qcv);
+    }
+    pthread_mutex_unlock(&st->qmu);
+    if (me.rc)
+        snprintf(errbuf, sizeof errbuf, "%s", me.err);
+    else if (ticket)
+        *ticket = me.ticket;
+    return me.rc;
+}
+
+int store_checkpoint(store *st) {
+    return sqlite3_wal_checkpoint_v2(st->ck, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                     NULL, NULL) == SQLITE_OK
+               ? 0
+               : fail(st->ck, "checkpoint");
 }
 
 /* A message row (columns as in MSG_COLS) as a JSON object. */

@@ -77,7 +77,13 @@ typedef struct turn_rec {
     const char *handoff_packet;
 } turn_rec;
 
+/* Store a turn. Turns from many threads are committed together (group
+ * commit), each still all or nothing. */
 int store_turn(store *st, const turn_rec *t, long *ticket);
+/* Copy the WAL back into the database without blocking writers (the
+ * writer's automatic checkpoints are off: the service calls this about once
+ * a second, so no turn waits for a checkpoint). */
+int store_checkpoint(store *st);
 
 /* Messages of a conversation with seq > after, oldest first: a JSON array. */
 cJSON *store_messages(store *st, const char *conv, long after);

@@ -224,6 +224,29 @@ START_TEST(new_sessions_and_direct_sessions) {
 }
 END_TEST
 
+START_TEST(acquire_outlives_swap) {
+    csbot_hub *hub;
+    ck_assert_int_eq(csbot_hub_new(&hub, make_kb("one", "你好", 0, NULL)), CSBOT_OK);
+    unsigned long gen = 99;
+    const csbot_kb *kb = csbot_hub_acquire(hub, &gen);
+    ck_assert_uint_eq(gen, 0);
+    ck_assert_str_eq(csbot_kb_name(kb), "one");
+    ck_assert_int_eq(csbot_hub_swap(hub, make_kb("two", "您好", 1, NULL)), CSBOT_OK);
+    /* still readable after the swap (ASan checks), freed at release */
+    ck_assert_str_eq(csbot_kb_name(kb), "one");
+    ck_assert_uint_eq(csbot_kb_intent_count(kb), 2);
+    csbot_hub_release(hub, kb);
+    kb = csbot_hub_acquire(hub, &gen);
+    ck_assert_uint_eq(gen, 1);
+    ck_assert_str_eq(csbot_kb_name(kb), "two");
+    ck_assert_uint_eq(csbot_kb_intent_count(kb), 3);
+    csbot_hub_release(hub, kb);
+    ck_assert_ptr_null(csbot_hub_acquire(NULL, &gen));
+    csbot_hub_release(NULL, NULL);
+    csbot_hub_free(hub);
+}
+END_TEST
+
 Suite *hub_suite(void) {
     Suite *s = suite_create("hub");
     TCase *tc = tcase_create("swap");
@@ -233,6 +256,7 @@ Suite *hub_suite(void) {
     tcase_add_test(tc, old_base_lives_until_last_session_moves);
     tcase_add_test(tc, reload_file_broken_keeps_old);
     tcase_add_test(tc, new_sessions_and_direct_sessions);
+    tcase_add_test(tc, acquire_outlives_swap);
     suite_add_tcase(s, tc);
     return s;
 }

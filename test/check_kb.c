@@ -154,6 +154,42 @@ START_TEST(shop_intents) {
 }
 END_TEST
 
+START_TEST(titles_and_messages) {
+    ck_assert_ptr_nonnull(demo);
+    size_t i = 99;
+    ck_assert_int_eq(csbot_kb_intent_find(demo, "order_tracking", &i), CSBOT_OK);
+    ck_assert_uint_eq(i, 1);
+    ck_assert_int_eq(csbot_kb_intent_find(demo, "nope", &i), CSBOT_ERANGE);
+    ck_assert_uint_eq(i, 1);
+    ck_assert_int_eq(csbot_kb_intent_find(NULL, "x", NULL), CSBOT_EINVAL);
+    ck_assert_str_eq(csbot_kb_intent_title(demo, 1, CSBOT_LANG_EN), "Track my order");
+    ck_assert_str_eq(csbot_kb_intent_title(demo, 1, CSBOT_LANG_ZH_HANS), "查询物流");
+    /* Traditional titles are converted at load */
+    ck_assert_str_eq(csbot_kb_intent_title(demo, 1, CSBOT_LANG_ZH_HANT), "查詢物流");
+    ck_assert_ptr_null(csbot_kb_intent_title(demo, 8, CSBOT_LANG_EN));
+    ck_assert_str_eq(csbot_kb_message(demo, "handoff", CSBOT_LANG_EN),
+                     "Connecting you to a human agent, one moment please.");
+    ck_assert_str_eq(csbot_kb_message(demo, "suggest", CSBOT_LANG_ZH_HANS), "您是想问：");
+    ck_assert_ptr_nonnull(csbot_kb_message(demo, "human_mode", CSBOT_LANG_ZH_HANT));
+    ck_assert_ptr_null(csbot_kb_message(demo, "welcome", CSBOT_LANG_EN));
+    ck_assert_ptr_null(csbot_kb_message(NULL, "handoff", CSBOT_LANG_EN));
+}
+END_TEST
+
+START_TEST(title_defaults_to_id) {
+    csbot_kb *kb;
+    csbot_error err = CSBOT_ERROR_INIT;
+    ck_assert_int_eq(t_load_text(&kb,
+                                 "{\"csbot\":1,\"intents\":[{\"id\":\"hi\","
+                                 "\"examples\":{\"en\":[\"hello\",\"hi\"]},"
+                                 "\"responses\":[{\"en\":\"Hi!\"}]}]}",
+                                 &err),
+                     CSBOT_OK);
+    ck_assert_str_eq(csbot_kb_intent_title(kb, 0, CSBOT_LANG_ZH_HANS), "hi");
+    csbot_kb_free(kb);
+}
+END_TEST
+
 START_TEST(default_thresholds) {
     ck_assert_ptr_nonnull(demo);
     double a = -1, s = -1, m = -1;
@@ -753,6 +789,8 @@ Suite *kb_suite(void) {
     tcase_add_unchecked_fixture(tc, files_setup, files_teardown);
     tcase_add_test(tc, demo_intents);
     tcase_add_test(tc, shop_intents);
+    tcase_add_test(tc, titles_and_messages);
+    tcase_add_test(tc, title_defaults_to_id);
     tcase_add_test(tc, default_thresholds);
     tcase_add_test(tc, buffer_equals_file);
     suite_add_tcase(s, tc);
