@@ -287,7 +287,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
 }
 
 int http_start(http **out, app *a, const char *listen, unsigned threads,
-               char *err, size_t errlen) {
+               unsigned timeout, char *err, size_t errlen) {
     *out = NULL;
     struct sockaddr_in sa;
     if (parse_listen(listen, &sa)) {
@@ -307,7 +307,7 @@ int http_start(http **out, app *a, const char *listen, unsigned threads,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 2u,
-        MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout,
         MHD_OPTION_CONNECTION_LIMIT, 4096u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,

@@ -10,9 +10,11 @@
 
 typedef struct http http;
 
-/* Listen on "IPV4:PORT" (port 0: any free one) with a pool of threads. */
+/* Listen on "IPV4:PORT" (port 0: any free one) with a pool of threads;
+ * a client silent for timeout seconds is disconnected (long polls that
+ * the server holds do not count). */
 int http_start(http **out, app *a, const char *listen, unsigned threads,
-               char *err, size_t errlen);
+               unsigned timeout, char *err, size_t errlen);
 /* The port it listens on. */
 unsigned http_port(const http *h);
 /* Stop accepting connections; requests in flight go on. */

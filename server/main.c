@@ -26,7 +26,7 @@
 
 typedef struct options {
     const char *kb, *db, *listen;
-    unsigned threads;
+    unsigned threads, timeout;
     double rate;
     int utc_offset, quiet, secure;
 } options;
@@ -34,10 +34,11 @@ typedef struct options {
 static void usage(FILE *f) {
     fputs("usage: csbot-server [--kb FILE] [--db FILE] [--listen IP:PORT]\n"
           "                    [--threads N] [--rate-limit N] [--utc-offset MIN]\n"
-          "                    [--quiet]\n"
+          "                    [--timeout SECONDS] [--quiet]\n"
           "       csbot-server agent add NAME [--db FILE]   (password on stdin)\n"
           "defaults: --kb intents/shop.json --db csbot.db --listen 127.0.0.1:8080\n"
-          "          --threads 8 --rate-limit 20 (requests/s per client, 0: off)\n",
+          "          --threads 8 --rate-limit 20 (requests/s per client, 0: off)\n"
+          "          --timeout 30 (seconds a client may stay silent)\n",
           f);
 }
 
@@ -61,6 +62,8 @@ static int parse(int argc, char **argv, int i, options *o) {
             o->db = v;
         else if (strcmp(a, "--listen") == 0)
             o->listen = v;
+        else if (strcmp(a, "--timeout") == 0)
+            o->timeout = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(a, "--threads") == 0)
             o->threads = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(a, "--rate-limit") == 0)
@@ -72,8 +75,8 @@ static int parse(int argc, char **argv, int i, options *o) {
             return -1;
         }
     }
-    if (o->threads == 0 || o->threads > 64 || o->rate < 0) {
-        fprintf(stderr, "csbot-server: --threads 1..64, --rate-limit >= 0\n");
+    if (o->threads == 0 || o->threads > 64 || o->rate < 0 || o->timeout == 0) {
+        fprintf(stderr, "csbot-server: --threads 1..64, --rate-limit >= 0, --timeout >= 1\n");
         return -1;
     }
     return 0;
@@ -85,7 +88,8 @@ static int agent_add(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    options o = {.kb = "intents/shop.json", .db = "csbot.db", .threads = 2};
+    options o = {.kb = "intents/shop.json", .db = "csbot.db", .threads = 2,
+                 .timeout = 30};
     if (parse(argc, argv, 4, &o))
         return 2;
     char pw[1025];
@@ -219,7 +223,7 @@ static int run(const options *o) {
     char base[256];
     int ifd = watch_kb(o->kb, base, sizeof base);
     http *h;
-    if (sfd < 0 || http_start(&h, &a, o->listen, o->threads, err, sizeof err)) {
+    if (sfd < 0 || http_start(&h, &a, o->listen, o->threads, o->timeout, err, sizeof err)) {
         fprintf(stderr, "csbot-server: %s\n", sfd < 0 ? "no signalfd" : err);
         return 1;
     }
@@ -262,7 +266,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     options o = {.kb = "intents/shop.json", .db = "csbot.db",
-                 .listen = "127.0.0.1:8080", .threads = 8, .rate = 20};
+                 .listen = "127.0.0.1:8080", .threads = 8, .rate = 20, .timeout = 30};
     if (parse(argc, argv, 1, &o)) {
         usage(stderr);
         return 2;
