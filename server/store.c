@@ -964,11 +964,13 @@ cJSON *store_dashboard(store *st, int64_t since, int utc_offset_minutes) {
                  " WHERE created>=? AND claimed IS NOT NULL",
                  since);
 
+    /* satisfaction: the customers' ratings of whole conversations (stars);
+     * answer feedback: their thumbs on single answers */
     cJSON *sat = cJSON_CreateObject();
-    cJSON_AddNumberToObject(sat, "count", (double)scalar_i(st, "SELECT count(*) FROM ratings WHERE ts>=?", since));
-    add_scalar_d(st, sat, "average", "SELECT avg(rating) FROM ratings WHERE ts>=?", since);
+    cJSON_AddNumberToObject(sat, "count", (double)scalar_i(st, "SELECT count(*) FROM ratings WHERE turn IS NULL AND ts>=?", since));
+    add_scalar_d(st, sat, "average", "SELECT avg(rating) FROM ratings WHERE turn IS NULL AND ts>=?", since);
     double by[5] = {0};
-    sqlite3_stmt *s = query_r(st, "SELECT rating,count(*) FROM ratings WHERE ts>=? GROUP BY rating", "i", since);
+    sqlite3_stmt *s = query_r(st, "SELECT rating,count(*) FROM ratings WHERE turn IS NULL AND ts>=? GROUP BY rating", "i", since);
     while (s && sqlite3_step(s) == SQLITE_ROW) {
         int r = sqlite3_column_int(s, 0);
         if (r >= 1 && r <= 5)
@@ -977,6 +979,10 @@ cJSON *store_dashboard(store *st, int64_t since, int utc_offset_minutes) {
     sqlite3_finalize(s);
     cJSON_AddItemToObject(sat, "by_rating", cJSON_CreateDoubleArray(by, 5));
     cJSON_AddItemToObject(o, "satisfaction", sat);
+    cJSON *fb = cJSON_CreateObject();
+    cJSON_AddNumberToObject(fb, "count", (double)scalar_i(st, "SELECT count(*) FROM ratings WHERE turn IS NOT NULL AND ts>=?", since));
+    add_scalar_d(st, fb, "helpful", "SELECT avg(rating>=4) FROM ratings WHERE turn IS NOT NULL AND ts>=?", since);
+    cJSON_AddItemToObject(o, "answer_feedback", fb);
 
     double hours[24] = {0};
     s = query_r(st,

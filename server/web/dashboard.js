@@ -18,7 +18,9 @@
  *   #days, #refresh, #updated, #kb-generation (data-generation)
  *   #stat-conversations, #stat-messages, #rate-answer, #rate-suggest,
  *   #rate-fallback, #rate-handoff, #resolution-rate, #first-response,
- *   #handoff-wait, #satisfaction-average, #satisfaction-count   the figures
+ *   #handoff-wait, #satisfaction-average, #satisfaction-count,
+ *   #answer-helpful, #answer-feedback-count   the figures (satisfaction: the
+ *   stars given to whole conversations; helpful: thumbs on single answers)
  *   #hours-chart              svg; 24 rect.bar with data-hour and data-count
  *   #satisfaction-chart       svg; rect.bar per rating (data-rating, data-count)
  *   #top-intents              svg; rect.bar per intent (data-intent, data-count)
@@ -65,6 +67,7 @@
             first_response: '人工首次响应（平均）',
             handoff_wait: '转人工等待（平均）',
             satisfaction: '满意度',
+            helpful: '答案有帮助',
             ratings_count: '{n} 条评价',
             hours: '繁忙时段（客户消息数，按小时）',
             hour_tip: '{h}:00–{h}:59：{n} 条消息',
@@ -132,6 +135,7 @@
             first_response: 'Agent first response (mean)',
             handoff_wait: 'Handoff wait (mean)',
             satisfaction: 'Satisfaction',
+            helpful: 'Helpful answers',
             ratings_count: '{n} ratings',
             hours: 'Busiest hours (customer messages by hour)',
             hour_tip: '{h}:00–{h}:59: {n} messages',
@@ -404,6 +408,9 @@
         $('satisfaction-average').textContent =
             typeof s.average === 'number' && s.count ? s.average.toFixed(2) + ' / 5' : '–';
         $('satisfaction-count').textContent = t('ratings_count', {n: s.count || 0});
+        const f = d.answer_feedback || {};
+        $('answer-helpful').textContent = f.count ? percent(f.helpful) : '–';
+        $('answer-feedback-count').textContent = t('ratings_count', {n: f.count || 0});
     }
 
     function renderKbGeneration(gen) {

@@ -330,7 +330,8 @@ START_TEST(ratings) {
     ck_assert_int_eq(r.status, 204);
     ts_resp_free(&r);
     cJSON *d = store_dashboard(t.a.st, 0, 0);
-    ck_assert_int_eq((int)ts_num(cJSON_GetObjectItem(d, "satisfaction"), "count"), 2);
+    ck_assert_int_eq((int)ts_num(cJSON_GetObjectItem(d, "satisfaction"), "count"), 1);
+    ck_assert_int_eq((int)ts_num(cJSON_GetObjectItem(d, "answer_feedback"), "count"), 1);
     cJSON_Delete(d);
     ts_app_stop(&t);
 }

@@ -235,9 +235,14 @@ START_TEST(dashboard_figures) {
     ck_assert_int_eq((int)ts_num(cJSON_GetObjectItem(h, "by_reason"), "explicit_request"), 1);
     /* a answered without handoff, b handed off: half resolved by the bot */
     ck_assert_double_eq_tol(ts_num(d, "resolution_rate"), 0.5, 1e-9);
+    /* the conversation's stars and the answer's thumb are kept apart */
     cJSON *sat = cJSON_GetObjectItem(d, "satisfaction");
-    ck_assert_int_eq((int)ts_num(sat, "count"), 2);
-    ck_assert_double_eq_tol(ts_num(sat, "average"), 3.5, 1e-9);
+    ck_assert_int_eq((int)ts_num(sat, "count"), 1);
+    ck_assert_double_eq_tol(ts_num(sat, "average"), 2, 1e-9);
+    ck_assert_double_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(sat, "by_rating"), 1)->valuedouble, 1);
+    cJSON *fb = cJSON_GetObjectItem(d, "answer_feedback");
+    ck_assert_int_eq((int)ts_num(fb, "count"), 1);
+    ck_assert_double_eq_tol(ts_num(fb, "helpful"), 1, 1e-9);
     cJSON *hours = cJSON_GetObjectItem(d, "hours");
     ck_assert_int_eq(cJSON_GetArraySize(hours), 24);
     double total = 0;
