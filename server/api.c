@@ -77,6 +77,24 @@ static void op_error(api_response *r, int rc, const char *msg) {
 
 /* --- requests ------------------------------------------------------------- */
 
+/* Whether valid JSON text has a \u0000 escape in a string: cJSON would
+ * decode it into a NUL that cuts the string short. */
+static int has_nul_escape(const char *s, size_t n) {
+    int in_string = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!in_string) {
+            in_string = s[i] == '"';
+        } else if (s[i] == '"') {
+            in_string = 0;
+        } else if (s[i] == '\\' && i + 1 < n) {
+            if (s[i + 1] == 'u' && i + 5 < n && memcmp(s + i + 2, "0000", 4) == 0)
+                return 1;
+            i++; /* the escaped character */
+        }
+    }
+    return 0;
+}
+
 /* The body as a JSON object; on failure the error is written and NULL
  * returned. An empty body is an empty object when empty_ok. */
 static cJSON *body_object(const api_request *q, api_response *r, int empty_ok) {
@@ -92,19 +110,19 @@ static cJSON *body_object(const api_request *q, api_response *r, int empty_ok) {
     }
     const char *end = NULL;
     cJSON *o = cJSON_ParseWithLengthOpts(q->body, q->body_len, &end, 0);
-    if (!o || !cJSON_IsObject(o)) {
+    while (o && end && end < q->body + q->body_len &&
+           (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (!o || !cJSON_IsObject(o) || end != q->body + q->body_len) {
         cJSON_Delete(o);
-        reply_error(r, 400, "bad_json", "the body is not a JSON object");
+        reply_error(r, 400, "bad_json", "the body is not one JSON object");
         return NULL;
     }
-    /* cJSON decodes \u0000 into a NUL that would cut the string short */
-    for (size_t i = 0; i + 6 <= q->body_len; i++)
-        if (q->body[i] == '\\' && (q->body[i + 1] | 0x20) == 'u' &&
-            memcmp(q->body + i + 2, "0000", 4) == 0) {
-            cJSON_Delete(o);
-            reply_error(r, 400, "bad_utf8", "text may not contain NUL");
-            return NULL;
-        }
+    if (has_nul_escape(q->body, q->body_len)) {
+        cJSON_Delete(o);
+        reply_error(r, 400, "bad_utf8", "text may not contain NUL");
+        return NULL;
+    }
     return o;
 }
 
@@ -224,9 +242,16 @@ static void create_conversation(app *a, const api_request *q, api_response *r) {
         reply_error(r, 400, "bad_request", "'profile' must be an object");
         goto out;
     }
-    cJSON_ArrayForEach(kv, profile) if (!cJSON_IsString(kv)) {
-        reply_error(r, 400, "bad_request", "profile values must be strings");
-        goto out;
+    cJSON_ArrayForEach(kv, profile) {
+        if (!cJSON_IsString(kv)) {
+            reply_error(r, 400, "bad_request", "profile values must be strings");
+            goto out;
+        }
+        if (strcmp(kv->string, "lang") == 0 && strcmp(kv->valuestring, "zh-Hans") &&
+            strcmp(kv->valuestring, "zh-Hant") && strcmp(kv->valuestring, "en")) {
+            reply_error(r, 400, "bad_request", "profile.lang is zh-Hans, zh-Hant or en");
+            goto out;
+        }
     }
     char id[33], err[256] = "";
     int rc = convs_create(a->cv, profile, id, err, sizeof err);

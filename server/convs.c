@@ -483,6 +483,19 @@ int conv_request_human(convs *cv, conv *c, cJSON **out) {
         conv_unlock(c);
         return rc == CSBOT_EHUMAN ? CV_ECONFLICT : CV_ENOMEM;
     }
+    /* the library calls it a host handoff; for the agent it is what it is,
+     * the customer's explicit request */
+    cJSON *pk = c->packet ? cJSON_Parse(c->packet) : NULL;
+    if (pk) {
+        cJSON_ReplaceItemInObjectCaseSensitive(pk, "reason",
+                                               cJSON_CreateString("explicit_request"));
+        char *p = cJSON_PrintUnformatted(pk);
+        if (p) {
+            free(c->packet);
+            c->packet = p;
+        }
+        cJSON_Delete(pk);
+    }
     const csbot_kb *kb = csbot_hub_acquire(cv->a->hub, NULL);
     csbot_lang lang = conv_lang(c);
     const char *text = csbot_kb_message(kb, "handoff", lang);

@@ -181,8 +181,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
             rq->limited = 1;
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > SRV_MAX_BODY)
-            rq->too_big = 1;
+        if (cl && strtoull(cl, NULL, 10) > SRV_MAX_BODY) {
+            rq->too_big = 1; /* answer now; MHD closes the connection */
+            return send_error(rq, 413, "too_big", "the request body is over 64 KiB");
+        }
         return MHD_YES;
     }
     if (*upload_size) {
@@ -311,7 +313,6 @@ int http_start(http **out, app *a, const char *listen, unsigned threads,
         MHD_OPTION_CONNECTION_LIMIT, 4096u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
         MHD_OPTION_END);
     if (!h->d) {
         snprintf(err, errlen, "cannot listen on %s", listen);

@@ -6,16 +6,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "convs.h"
 #include "metrics.h"
 
-int srv_reload(app *a, const char *why) {
+static void file_id(const char *path, unsigned long long *dev,
+                    unsigned long long *ino, unsigned long long *size,
+                    long long *mtime_ns) {
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        *dev = *ino = *size = 0;
+        *mtime_ns = -1;
+        return;
+    }
+    *dev = (unsigned long long)sb.st_dev;
+    *ino = (unsigned long long)sb.st_ino;
+    *size = (unsigned long long)sb.st_size;
+    *mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+}
+
+void srv_note_kb_loaded(app *a) {
+    file_id(a->kb_path, &a->kb_loaded.dev, &a->kb_loaded.ino,
+            &a->kb_loaded.size, &a->kb_loaded.mtime_ns);
+}
+
+int srv_reload(app *a, const char *why, int only_if_changed) {
     pthread_mutex_lock(&a->kb_mu);
+    if (only_if_changed) {
+        unsigned long long dev, ino, size;
+        long long mt;
+        file_id(a->kb_path, &dev, &ino, &size, &mt);
+        if (dev == a->kb_loaded.dev && ino == a->kb_loaded.ino &&
+            size == a->kb_loaded.size && mt == a->kb_loaded.mtime_ns) {
+            pthread_mutex_unlock(&a->kb_mu);
+            return 1;
+        }
+    }
     csbot_error err = CSBOT_ERROR_INIT;
     int rc = csbot_hub_reload_file(a->hub, a->kb_path, &a->kbopts, &err);
     unsigned long gen = csbot_hub_generation(a->hub);
+    srv_note_kb_loaded(a); /* a broken version is not tried again either */
     pthread_mutex_unlock(&a->kb_mu);
     metrics_reload(a->m, rc == 0);
     if (rc) {
@@ -156,6 +188,7 @@ int kb_add_example(app *a, const char *intent, const char *text,
         goto out;
     }
     csbot_hub_swap(a->hub, kb);
+    srv_note_kb_loaded(a);
     metrics_reload(a->m, 1);
     *result = cJSON_CreateObject();
     cJSON_AddNumberToObject(*result, "generation",

@@ -165,7 +165,7 @@ static void serve(app *a, int sfd, int ifd, const char *base) {
             struct signalfd_siginfo si;
             if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (si.ssi_signo == SIGHUP)
-                    srv_reload(a, "sighup");
+                    srv_reload(a, "sighup", 0);
                 else
                     return;
             }
@@ -175,12 +175,13 @@ static void serve(app *a, int sfd, int ifd, const char *base) {
         int64_t now = mono_ms();
         if (reload_at && now >= reload_at) {
             reload_at = 0;
-            srv_reload(a, "file_changed");
+            srv_reload(a, "file_changed", 1);
         }
         waiters_wake_expired(a->wt, srv_now_ms());
         if (now >= checkpoint_at) {
             checkpoint_at = now + 1000;
-            store_checkpoint(a->st);
+            if (store_checkpoint(a->st, NULL))
+                srv_log("error", "msg=\"checkpoint failed: %s\"", store_errmsg());
         }
         if (now >= evict_at) {
             evict_at = now + 10000;
@@ -205,6 +206,7 @@ static int run(const options *o) {
         fprintf(stderr, "csbot-server: %s\n", err);
         return 1;
     }
+    srv_note_kb_loaded(&a);
     if (csbot_hub_new(&a.hub, kb) || auth_init() ||
         store_open(&a.st, o->db, err, sizeof err) || convs_new(&a.cv, &a) ||
         waiters_new(&a.wt) || metrics_new(&a.m) || ratelimit_new(&a.rl, o->rate)) {

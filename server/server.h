@@ -42,6 +42,12 @@ typedef struct app {
     int utc_offset;    /* minutes, for the dashboard's hours */
     int quiet;         /* no per-request log lines */
     pthread_mutex_t kb_mu; /* serialises knowledge-base edits and reloads */
+    /* the file's identity when it was last loaded (under kb_mu): a change
+     * notice for the version already serving is not a reason to reload */
+    struct {
+        unsigned long long dev, ino, size;
+        long long mtime_ns;
+    } kb_loaded;
 } app;
 
 int64_t srv_now_ms(void);
@@ -59,7 +65,11 @@ void srv_log(const char *level, const char *fmt, ...)
 #endif
     ;
 
-/* Reload the knowledge base from kb_path (SIGHUP, inotify, edits). */
-int srv_reload(app *a, const char *why);
+/* Reload the knowledge base from kb_path (SIGHUP, inotify, edits). With
+ * only_if_changed, a file identical (device, inode, size, time) to the one
+ * loaded last is left alone and 1 returned. */
+int srv_reload(app *a, const char *why, int only_if_changed);
+/* Record kb_path's identity as the loaded one (call under kb_mu). */
+void srv_note_kb_loaded(app *a);
 
 #endif

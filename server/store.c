@@ -117,11 +117,16 @@ int store_open(store **out, const char *path, char *err, size_t errlen) {
     if (open_conn(&st->w, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) ||
         sqlite3_exec(st->w,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     " PRAGMA wal_autocheckpoint=0;",
+                     " PRAGMA wal_autocheckpoint=0;"
+                     " PRAGMA journal_size_limit=67108864;",
                      NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->w, SCHEMA, NULL, NULL, &msg) != SQLITE_OK ||
         open_conn(&st->r, path, SQLITE_OPEN_READONLY) ||
         open_conn(&st->ck, path, SQLITE_OPEN_READWRITE) ||
+        /* a connection that has never read the database checkpoints
+         * nothing (and says OK): read once */
+        sqlite3_exec(st->ck, "SELECT count(*) FROM sqlite_master", NULL, NULL,
+                     &msg) != SQLITE_OK ||
         prep(st->w, &st->ins_msg,
              "INSERT INTO messages(conv,seq,ts,role,text,action,intent,"
              "confidence,lang,turn,agent) VALUES(?,?,?,?,?,?,?,?,?,?,?)") ||
@@ -448,11 +453,13 @@ int store_turn(store *st, const turn_rec *t, long *ticket) {
     return me.rc;
 }
 
-int store_checkpoint(store *st) {
-    return sqlite3_wal_checkpoint_v2(st->ck, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                     NULL, NULL) == SQLITE_OK
-               ? 0
-               : fail(st->ck, "checkpoint");
+int store_checkpoint(store *st, int *copied) {
+    int log = -1, done = -1;
+    int rc = sqlite3_wal_checkpoint_v2(st->ck, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       &log, &done);
+    if (copied)
+        *copied = done;
+    return rc == SQLITE_OK ? 0 : fail(st->ck, "checkpoint");
 }
 
 /* A message row (columns as in MSG_COLS) as a JSON object. */

@@ -82,8 +82,9 @@ typedef struct turn_rec {
 int store_turn(store *st, const turn_rec *t, long *ticket);
 /* Copy the WAL back into the database without blocking writers (the
  * writer's automatic checkpoints are off: the service calls this about once
- * a second, so no turn waits for a checkpoint). */
-int store_checkpoint(store *st);
+ * a second, so no turn waits for a checkpoint). *copied receives the
+ * number of WAL frames copied. */
+int store_checkpoint(store *st, int *copied);
 
 /* Messages of a conversation with seq > after, oldest first: a JSON array. */
 cJSON *store_messages(store *st, const char *conv, long after);
