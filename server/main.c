@@ -179,7 +179,7 @@ static void serve(app *a, int sfd, int ifd, const char *base) {
         }
         waiters_wake_expired(a->wt, srv_now_ms());
         if (now >= checkpoint_at) {
-            checkpoint_at = now + 1000;
+            checkpoint_at = now + SRV_CHECKPOINT_MS;
             if (store_checkpoint(a->st, NULL))
                 srv_log("error", "msg=\"checkpoint failed: %s\"", store_errmsg());
         }

@@ -80,10 +80,12 @@ typedef struct turn_rec {
 /* Store a turn. Turns from many threads are committed together (group
  * commit), each still all or nothing. */
 int store_turn(store *st, const turn_rec *t, long *ticket);
-/* Copy the WAL back into the database without blocking writers (the
- * writer's automatic checkpoints are off: the service calls this about once
- * a second, so no turn waits for a checkpoint). *copied receives the
- * number of WAL frames copied. */
+/* Copy the WAL back into the database (the writer's automatic checkpoints
+ * are off: the service calls this four times a second). The copy runs
+ * beside the writers; only when the WAL has grown past a bound does it hold
+ * them back for the last part, so that the WAL starts over instead of
+ * growing for as long as the load lasts. *copied receives the number of
+ * WAL frames copied. */
 int store_checkpoint(store *st, int *copied);
 
 /* Messages of a conversation with seq > after, oldest first: a JSON array. */
