@@ -448,3 +448,20 @@ test('many requests in parallel on one conversation keep seq consistent', async 
         assert.equal(t.messages[i + 1].text, r.text);
     }
 });
+
+test('a client that stops halfway through its request is disconnected after --timeout', async () => {
+    const slow = await Server.start({ tag: 'slow', quiet: true, args: ['--timeout', '1'] });
+    try {
+        const t0 = Date.now();
+        // headers never finished: the server must not wait for ever
+        const raw = await rawRequest(slow.port, 'POST /api/v1/conversations HTTP/1.1\r\nHost: x\r\n',
+            { timeoutMs: 10000 });
+        const took = Date.now() - t0;
+        assert.equal(raw, '', `got ${raw.slice(0, 100)}`);
+        assert.ok(took >= 900 && took < 8000 * SCALE, `closed after ${took} ms`);
+        // and it still serves everybody else
+        assert.equal((await slow.health()).status, 'ok');
+    } finally {
+        await slow.close();
+    }
+});
