@@ -456,7 +456,15 @@ static void login(app *a, const api_request *q, api_response *r, int secure) {
         char token[AUTH_TOKEN_HEX + 1], csrf[AUTH_CSRF_HEX + 1];
         int rc = auth_login(a->st, name, pw, token, csrf);
         if (rc == 1) {
-            srv_log("warn", "msg=\"login refused\" agent=%.63s", name);
+            /* the name is the client's text: log it only if it could be a
+             * name, so nothing can forge a log line */
+            int plain = 1;
+            for (const char *p = name; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+                    plain = 0;
+            srv_log("warn", "msg=\"login refused\" agent=%.63s",
+                    plain && *name ? name : "(not a name)");
             reply_error(r, 401, "unauthorized", "wrong name or password");
         } else if (rc) {
             store_failed(r);
