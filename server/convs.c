@@ -303,6 +303,21 @@ static void roll_back(conv *c) {
     drop_packet(c);
 }
 
+/* After the library changed the session: its new state (0), or, when
+ * ready is false or the state cannot be saved (out of memory), the session
+ * rolled back, owned freed, the conversation unlocked, and -1. */
+static int new_state(conv *c, int ready, void *owned, unsigned char **state,
+                     size_t *len) {
+    *state = NULL;
+    *len = 0;
+    if (ready && save_state(c, state, len) == 0)
+        return 0;
+    free(owned);
+    roll_back(c);
+    conv_unlock(c);
+    return -1;
+}
+
 static csbot_lang conv_lang(const conv *c) {
     if (strcmp(c->lang, "en") == 0)
         return CSBOT_LANG_EN;
@@ -421,14 +436,10 @@ int conv_turn(convs *cv, conv *c, const char *text, size_t len,
          .confidence = csbot_reply_confidence(r), .lang = lang, .turn = turn}};
     /* the text as the store wants it: NUL-terminated */
     char *copy = malloc(len + 1);
-    unsigned char *state = NULL;
-    size_t state_len = 0;
-    if (!copy || save_state(c, &state, &state_len)) {
-        free(copy);
-        roll_back(c);
-        conv_unlock(c);
+    unsigned char *state;
+    size_t state_len;
+    if (new_state(c, copy != NULL, copy, &state, &state_len))
         return CV_ENOMEM;
-    }
     memcpy(copy, text, len);
     copy[len] = '\0';
     m[0].text = copy;
@@ -501,14 +512,10 @@ int conv_request_human(convs *cv, conv *c, cJSON **out) {
     const char *text = csbot_kb_message(kb, "handoff", lang);
     char *say = strdup(text ? text : "");
     csbot_hub_release(cv->a->hub, kb);
-    unsigned char *state = NULL;
-    size_t state_len = 0;
-    if (!say || save_state(c, &state, &state_len)) {
-        free(say);
-        roll_back(c);
-        conv_unlock(c);
+    unsigned char *state;
+    size_t state_len;
+    if (new_state(c, say != NULL, say, &state, &state_len))
         return CV_ENOMEM;
-    }
     msg_rec m = {.seq = c->seq + 1, .role = "system", .text = say,
                  .lang = csbot_lang_name(lang)};
     turn_rec t = {.conv = c->id, .now = srv_now_ms(), .msgs = &m, .nmsgs = 1,
@@ -637,13 +644,10 @@ int conv_resolve(convs *cv, conv *c, long ticket, const char *agent,
         return CV_ECONFLICT;
     }
     csbot_session_resume(c->s);
-    unsigned char *state = NULL;
-    size_t state_len = 0;
-    if (save_state(c, &state, &state_len)) {
-        roll_back(c);
-        conv_unlock(c);
+    unsigned char *state;
+    size_t state_len;
+    if (new_state(c, 1, NULL, &state, &state_len))
         return CV_ENOMEM;
-    }
     csbot_lang lang = conv_lang(c);
     system_text(text, sizeof text, lang, &LEFT, agent);
     msg_rec m = {.seq = c->seq + 1, .role = "system", .text = text,

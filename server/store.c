@@ -246,22 +246,69 @@ static int run_w(store *st, const char *sql, const char *fmt, ...) {
     return rc;
 }
 
-static sqlite3_stmt *query_r(store *st, const char *sql, const char *fmt, ...) {
+static sqlite3_stmt *vquery_r(store *st, const char *sql, const char *fmt,
+                              va_list ap) {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->r, sql, -1, &s, NULL) != SQLITE_OK) {
         fail(st->r, "query");
         return NULL;
     }
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = bindv(s, fmt, ap);
-    va_end(ap);
-    if (rc) {
+    if (bindv(s, fmt, ap)) {
         sqlite3_finalize(s);
         return NULL;
     }
     return s;
 }
+
+static sqlite3_stmt *query_r(store *st, const char *sql, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = vquery_r(st, sql, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* Run a query for at most one row and give the row to fn (which returns
+ * 0 or -1); 0, STORE_NOT_FOUND (no row) or -1. */
+static int one_row(store *st, int (*fn)(sqlite3_stmt *, void *), void *ud,
+                   const char *sql, const char *fmt, ...) {
+    pthread_mutex_lock(&st->rmu);
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_stmt *s = vquery_r(st, sql, fmt, ap);
+    va_end(ap);
+    int rc = -1;
+    if (s) {
+        int step = sqlite3_step(s);
+        if (step == SQLITE_ROW)
+            rc = fn(s, ud);
+        else if (step == SQLITE_DONE)
+            rc = STORE_NOT_FOUND;
+        else
+            fail(st->r, "read");
+        sqlite3_finalize(s);
+    }
+    pthread_mutex_unlock(&st->rmu);
+    return rc;
+}
+
+typedef struct two_texts {
+    char *out1, *out2;
+    size_t n1, n2;
+} two_texts;
+
+static int take_texts(sqlite3_stmt *s, void *ud) {
+    two_texts *t = ud;
+    copy_col(s, 0, t->out1, t->n1);
+    if (t->out2)
+        copy_col(s, 1, t->out2, t->n2);
+    return 0;
+}
+
+/* Read one row's first one or two text columns (0, STORE_NOT_FOUND, -1). */
+#define get_one(st, o1, l1, o2, l2, sql, ...)                                  \
+    one_row((st), take_texts, &(two_texts){(o1), (o2), (l1), (l2)}, (sql),   \
+            __VA_ARGS__)
 
 /* --- conversations and turns -------------------------------------------- */
 
@@ -286,45 +333,34 @@ int store_conv_create(store *st, const char *id, int64_t now,
     return end_write(st, rc, "create conversation");
 }
 
+static int take_conv(sqlite3_stmt *s, void *ud) {
+    conv_row *out = ud;
+    out->created = sqlite3_column_int64(s, 0);
+    out->status = (conv_status)sqlite3_column_int(s, 1);
+    out->seq = (long)sqlite3_column_int64(s, 2);
+    out->ticket = (long)sqlite3_column_int64(s, 3);
+    copy_col(s, 4, out->agent, sizeof out->agent);
+    copy_col(s, 5, out->lang, sizeof out->lang);
+    int n = sqlite3_column_bytes(s, 6);
+    const void *b = sqlite3_column_blob(s, 6);
+    if (n > 0 && b) {
+        out->state = malloc((size_t)n);
+        if (!out->state) {
+            snprintf(errbuf, sizeof errbuf, "out of memory");
+            return -1;
+        }
+        memcpy(out->state, b, (size_t)n);
+        out->state_len = (size_t)n;
+    }
+    return 0;
+}
+
 int store_conv_load(store *st, const char *id, conv_row *out) {
     memset(out, 0, sizeof *out);
-    pthread_mutex_lock(&st->rmu);
-    sqlite3_stmt *s = query_r(st,
-                              "SELECT created,status,seq,ticket,agent,lang,state"
-                              " FROM conversations WHERE id=?",
-                              "t", id);
-    int rc = -1;
-    if (s) {
-        int step = sqlite3_step(s);
-        if (step == SQLITE_ROW) {
-            out->created = sqlite3_column_int64(s, 0);
-            out->status = (conv_status)sqlite3_column_int(s, 1);
-            out->seq = (long)sqlite3_column_int64(s, 2);
-            out->ticket = (long)sqlite3_column_int64(s, 3);
-            copy_col(s, 4, out->agent, sizeof out->agent);
-            copy_col(s, 5, out->lang, sizeof out->lang);
-            int n = sqlite3_column_bytes(s, 6);
-            const void *b = sqlite3_column_blob(s, 6);
-            rc = 0;
-            if (n > 0 && b) {
-                out->state = malloc((size_t)n);
-                if (out->state) {
-                    memcpy(out->state, b, (size_t)n);
-                    out->state_len = (size_t)n;
-                } else {
-                    snprintf(errbuf, sizeof errbuf, "out of memory");
-                    rc = -1;
-                }
-            }
-        } else if (step == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        } else {
-            fail(st->r, "load conversation");
-        }
-        sqlite3_finalize(s);
-    }
-    pthread_mutex_unlock(&st->rmu);
-    return rc;
+    return one_row(st, take_conv, out,
+                   "SELECT created,status,seq,ticket,agent,lang,state"
+                   " FROM conversations WHERE id=?",
+                   "t", id);
 }
 
 static int insert_msg(store *st, const char *conv, int64_t now,
@@ -536,16 +572,23 @@ static cJSON *array_query(store *st, cJSON *(*row)(sqlite3_stmt *),
     return arr;
 }
 
-cJSON *store_messages(store *st, const char *conv, long after) {
+/* The rows of a query as a JSON array (under the reader's lock). */
+static cJSON *read_array(store *st, cJSON *(*row)(sqlite3_stmt *),
+                         const char *sql, const char *fmt, ...) {
     pthread_mutex_lock(&st->rmu);
-    cJSON *arr = array_query(
-        st, msg_json,
-        query_r(st,
-                "SELECT " MSG_COLS " FROM messages WHERE conv=? AND seq>?"
-                " ORDER BY seq",
-                "ti", conv, (int64_t)after));
+    va_list ap;
+    va_start(ap, fmt);
+    cJSON *arr = array_query(st, row, vquery_r(st, sql, fmt, ap));
+    va_end(ap);
     pthread_mutex_unlock(&st->rmu);
     return arr;
+}
+
+cJSON *store_messages(store *st, const char *conv, long after) {
+    return read_array(st, msg_json,
+                      "SELECT " MSG_COLS " FROM messages WHERE conv=? AND seq>?"
+                      " ORDER BY seq",
+                      "ti", conv, (int64_t)after);
 }
 
 int store_rate(store *st, const char *conv, long turn, int rating,
@@ -582,39 +625,18 @@ static cJSON *queue_row(sqlite3_stmt *s) {
 }
 
 cJSON *store_queue(store *st, const char *agent, int64_t now) {
-    pthread_mutex_lock(&st->rmu);
-    cJSON *arr = array_query(
-        st, queue_row,
-        query_r(st,
-                "SELECT h.id,h.conv,h.reason,h.status,h.agent,h.created,"
-                " ?1-h.created,c.lang,h.text FROM handoffs h"
-                " JOIN conversations c ON c.id=h.conv"
-                " WHERE h.status='open' OR (h.status='claimed' AND h.agent=?2)"
-                " ORDER BY h.created, h.id",
-                "it", now, agent));
-    pthread_mutex_unlock(&st->rmu);
-    return arr;
+    return read_array(st, queue_row,
+                      "SELECT h.id,h.conv,h.reason,h.status,h.agent,h.created,"
+                      " ?1-h.created,c.lang,h.text FROM handoffs h"
+                      " JOIN conversations c ON c.id=h.conv"
+                      " WHERE h.status='open' OR (h.status='claimed' AND h.agent=?2)"
+                      " ORDER BY h.created, h.id",
+                      "it", now, agent);
 }
 
 int store_ticket_conv(store *st, long ticket, char conv[33]) {
-    pthread_mutex_lock(&st->rmu);
-    sqlite3_stmt *s = query_r(st, "SELECT conv FROM handoffs WHERE id=?", "i",
-                              (int64_t)ticket);
-    int rc = -1;
-    if (s) {
-        int step = sqlite3_step(s);
-        if (step == SQLITE_ROW) {
-            copy_col(s, 0, conv, 33);
-            rc = 0;
-        } else if (step == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        } else {
-            fail(st->r, "ticket");
-        }
-        sqlite3_finalize(s);
-    }
-    pthread_mutex_unlock(&st->rmu);
-    return rc;
+    return get_one(st, conv, 33, NULL, 0, "SELECT conv FROM handoffs WHERE id=?",
+                   "i", (int64_t)ticket);
 }
 
 static cJSON *note_row(sqlite3_stmt *s) {
@@ -820,33 +842,10 @@ int store_agent_add(store *st, const char *name, const char *hash, int64_t now) 
     return end_write(st, rc, "add agent");
 }
 
-static int get_one(store *st, const char *sql, const char *fmt, const char *a,
-                   int64_t b, char *out1, size_t n1, char *out2, size_t n2) {
-    pthread_mutex_lock(&st->rmu);
-    sqlite3_stmt *s = *fmt == 't' && fmt[1] == 'i' ? query_r(st, sql, fmt, a, b)
-                                                   : query_r(st, sql, fmt, a);
-    int rc = -1;
-    if (s) {
-        int step = sqlite3_step(s);
-        if (step == SQLITE_ROW) {
-            copy_col(s, 0, out1, n1);
-            if (out2)
-                copy_col(s, 1, out2, n2);
-            rc = 0;
-        } else if (step == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        } else {
-            fail(st->r, "read");
-        }
-        sqlite3_finalize(s);
-    }
-    pthread_mutex_unlock(&st->rmu);
-    return rc;
-}
 
 int store_agent_hash(store *st, const char *name, char *buf, size_t size) {
-    return get_one(st, "SELECT hash FROM agents WHERE name=?", "t", name, 0, buf,
-                   size, NULL, 0);
+    return get_one(st, buf, size, NULL, 0, "SELECT hash FROM agents WHERE name=?",
+                   "t", name);
 }
 
 int store_login_add(store *st, const char *token_hash, const char *agent,
@@ -861,8 +860,9 @@ int store_login_add(store *st, const char *token_hash, const char *agent,
 
 int store_login_get(store *st, const char *token_hash, int64_t now,
                     char agent[64], char csrf[64]) {
-    return get_one(st, "SELECT agent,csrf FROM logins WHERE token=? AND expires>?",
-                   "ti", token_hash, now, agent, 64, csrf, 64);
+    return get_one(st, agent, 64, csrf, 64,
+                   "SELECT agent,csrf FROM logins WHERE token=? AND expires>?", "ti",
+                   token_hash, now);
 }
 
 int store_login_del(store *st, const char *token_hash) {
@@ -1048,26 +1048,23 @@ cJSON *store_dashboard(store *st, int64_t since, int utc_offset_minutes) {
     return o;
 }
 
+typedef struct msg_text {
+    char **text;
+    char *lang;
+} msg_text;
+
+static int take_msg_text(sqlite3_stmt *s, void *ud) {
+    msg_text *m = ud;
+    *m->text = strdup(col_text(s, 0) ? col_text(s, 0) : "");
+    copy_col(s, 1, m->lang, 8);
+    return *m->text ? 0 : -1;
+}
+
 int store_message_text(store *st, long id, char **text, char lang[8]) {
     *text = NULL;
-    pthread_mutex_lock(&st->rmu);
-    sqlite3_stmt *s = query_r(st,
-                              "SELECT text,lang FROM messages WHERE id=? AND role='customer'",
-                              "i", (int64_t)id);
-    int rc = -1;
-    if (s) {
-        int step = sqlite3_step(s);
-        if (step == SQLITE_ROW) {
-            *text = strdup(col_text(s, 0) ? col_text(s, 0) : "");
-            copy_col(s, 1, lang, 8);
-            rc = *text ? 0 : -1;
-        } else if (step == SQLITE_DONE) {
-            rc = STORE_NOT_FOUND;
-        }
-        sqlite3_finalize(s);
-    }
-    pthread_mutex_unlock(&st->rmu);
-    return rc;
+    return one_row(st, take_msg_text, &(msg_text){text, lang},
+                   "SELECT text,lang FROM messages WHERE id=? AND role='customer'",
+                   "i", (int64_t)id);
 }
 
 int store_kb_version(store *st, int64_t now, const char *agent,
