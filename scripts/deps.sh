@@ -13,7 +13,11 @@ set -eu
 DEFAULT_PACKAGES="build-essential pkg-config libpcre2-dev libcjson-dev \
 libutf8proc-dev check libsubunit-dev libopencc-dev opencc libstemmer-dev \
 libedit-dev valgrind libmicrohttpd-dev libsqlite3-dev libsodium-dev \
-nodejs npm curl wrk chromium"
+curl wrk chromium"
+# node and npm (the encoder's conversion, the server's end-to-end and
+# browser tests) are installed as the Debian packages nodejs and npm only
+# where the commands are missing: a machine may have a newer Node.js that
+# brings its own npm (scripts/encoder.sh, test/server.sh, test/browser.sh).
 
 if [ "$#" -gt 0 ]; then
     packages="$*"

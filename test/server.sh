@@ -23,6 +23,9 @@ if [[ ! -x $CSBOT_SERVER ]]; then
     exit 1
 fi
 if ! command -v node >/dev/null 2>&1; then
+    sh "$root/scripts/deps.sh" nodejs npm
+fi
+if ! command -v node >/dev/null 2>&1; then
     echo "server.sh: node (Node.js 18 or later) is needed to run the server tests" >&2
     exit 1
 fi
