@@ -13,7 +13,7 @@ set -eu
 DEFAULT_PACKAGES="build-essential pkg-config libpcre2-dev libcjson-dev \
 libutf8proc-dev check libsubunit-dev libopencc-dev opencc libstemmer-dev \
 libedit-dev valgrind libmicrohttpd-dev libsqlite3-dev libsodium-dev \
-curl wrk chromium"
+curl wrk chromium fonts-wqy-microhei fonts-noto-color-emoji"
 # node and npm (the encoder's conversion, the server's end-to-end and
 # browser tests) are installed as the Debian packages nodejs and npm only
 # where the commands are missing: a machine may have a newer Node.js that

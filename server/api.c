@@ -300,10 +300,12 @@ static void get_messages(app *a, const api_request *q, api_response *r,
     long after = parse_long(q->after, 0, 0, 1L << 40);
     long wait = parse_long(q->wait, 0, 0, SRV_MAX_WAIT);
     conv_lock(c);
-    if (conv_seq(c) <= after && wait > 0 && q->w) {
+    if (q->w) {
         q->w->key = c;
         q->w->deadline = srv_now_ms() + wait * 1000;
-        waiters_add(a->wt, q->w);
+    }
+    /* (once the server is stopping, the list is closed: no waiting) */
+    if (conv_seq(c) <= after && wait > 0 && q->w && waiters_add(a->wt, q->w) == 0) {
         conv_unlock(c);
         r->status = 0;
         r->held = c;

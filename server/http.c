@@ -8,6 +8,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +27,14 @@ struct http {
     app *a;
     struct MHD_Daemon *d;
     unsigned port;
+    atomic_int suspended; /* connections suspended and not yet back */
 };
 
+/* One request. It lives until both its connection is done with it
+ * (on_completed) and, when it waited, the waiter list is (wake or
+ * waiters_remove): refs counts those two owners. */
 typedef struct req_ctx {
+    atomic_int refs;
     struct MHD_Connection *conn;
     http *h;
     char *body;
@@ -42,6 +48,7 @@ typedef struct req_ctx {
     pthread_mutex_t mu;
     int waited;    /* the request registered its waiter once */
     int suspended; /* the connection is suspended */
+    int counted;   /* it is in http.suspended */
     int woken;
     void *held;    /* the first answer's conversation reference */
     /* for the log line */
@@ -55,15 +62,27 @@ static double since(const struct timespec *t0) {
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+static void ctx_unref(req_ctx *rq) {
+    if (atomic_fetch_sub(&rq->refs, 1) != 1)
+        return;
+    pthread_mutex_destroy(&rq->mu);
+    free(rq->body);
+    free(rq);
+}
+
+/* The waiter's wake callback: runs once, after the waiter left the list,
+ * and gives up the list's reference last, so rq outlives it. */
 static void wake(waiter *w) {
     req_ctx *rq = w->ud;
     pthread_mutex_lock(&rq->mu);
     rq->woken = 1;
-    if (rq->suspended) {
-        rq->suspended = 0;
-        MHD_resume_connection(rq->conn);
-    }
+    int resume = rq->suspended;
+    rq->suspended = 0;
     pthread_mutex_unlock(&rq->mu);
+    /* a suspended connection cannot finish, so conn is still valid */
+    if (resume)
+        MHD_resume_connection(rq->conn);
+    ctx_unref(rq);
 }
 
 static enum MHD_Result send_answer(req_ctx *rq, api_response *r) {
@@ -122,6 +141,7 @@ static req_ctx *new_ctx(http *h, struct MHD_Connection *conn) {
     req_ctx *rq = calloc(1, sizeof *rq);
     if (!rq)
         return NULL;
+    atomic_init(&rq->refs, 1);
     rq->conn = conn;
     rq->h = h;
     clock_gettime(CLOCK_MONOTONIC, &rq->t0);
@@ -207,8 +227,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         .body_too_big = rq->too_big,
         .w = rq->waited ? NULL : &rq->w,
     };
+    if (rq->counted) { /* back from suspension */
+        rq->counted = 0;
+        atomic_fetch_sub(&h->suspended, 1);
+    }
+    if (q.w)
+        atomic_fetch_add(&rq->refs, 1); /* the list's, if it registers */
     api_response r;
     api_handle(h->a, &q, &r);
+    if (q.w && r.status != 0)
+        ctx_unref(rq); /* it did not register */
     if (r.status == 0) {
         rq->waited = 1;
         rq->held = r.held;
@@ -216,6 +244,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         pthread_mutex_lock(&rq->mu);
         if (!rq->woken) {
             rq->suspended = 1;
+            rq->counted = 1;
+            atomic_fetch_add(&h->suspended, 1);
             MHD_suspend_connection(conn);
             pthread_mutex_unlock(&rq->mu);
             return MHD_YES;
@@ -236,7 +266,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     req_ctx *rq = *con_cls;
     if (!rq)
         return;
-    waiters_remove(h->a->wt, &rq->w);
+    if (waiters_remove(h->a->wt, &rq->w))
+        ctx_unref(rq); /* the list's reference */
+    if (rq->counted) {
+        rq->counted = 0;
+        atomic_fetch_sub(&h->suspended, 1);
+    }
     if (rq->held) {
         api_response r;
         memset(&r, 0, sizeof r);
@@ -252,10 +287,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
                 : why == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
                     ? " end=timeout"
                     : " end=aborted");
-    pthread_mutex_destroy(&rq->mu);
-    free(rq->body);
-    free(rq);
     *con_cls = NULL;
+    ctx_unref(rq); /* the connection's */
 }
 
 static int parse_listen(const char *s, struct sockaddr_in *sa) {
@@ -338,6 +371,13 @@ void http_quiesce(http *h) {
 void http_stop(http *h) {
     if (!h)
         return;
+    /* libmicrohttpd aborts if it is stopped with a connection suspended:
+     * the waiters are closed and woken by now, so wait (a bounded time)
+     * for the daemon to take the resumed ones back */
+    for (int i = 0; i < 500 && atomic_load(&h->suspended) > 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     if (h->d)
         MHD_stop_daemon(h->d);
     free(h);

@@ -244,7 +244,7 @@ static int run(const options *o) {
     serve(&a, sfd, ifd, base);
     srv_log("info", "msg=\"stopping\"");
     http_quiesce(h);
-    waiters_wake_all(a.wt);
+    waiters_close(a.wt); /* from now on nobody waits */
     http_stop(h); /* waits for the requests in flight */
     convs_free(a.cv);
     store_close(a.st);

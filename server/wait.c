@@ -12,6 +12,7 @@ struct waiters {
     pthread_mutex_t mu;
     waiter *head;
     int n;
+    int closed; /* shutting down: nobody may wait any more */
 };
 
 int waiters_new(waiters **out) {
@@ -42,8 +43,12 @@ static void unlink_w(waiters *wt, waiter *w) {
     wt->n--;
 }
 
-void waiters_add(waiters *wt, waiter *w) {
+int waiters_add(waiters *wt, waiter *w) {
     pthread_mutex_lock(&wt->mu);
+    if (wt->closed) {
+        pthread_mutex_unlock(&wt->mu);
+        return -1;
+    }
     w->prev = NULL;
     w->next = wt->head;
     if (wt->head)
@@ -52,13 +57,16 @@ void waiters_add(waiters *wt, waiter *w) {
     w->listed = 1;
     wt->n++;
     pthread_mutex_unlock(&wt->mu);
+    return 0;
 }
 
-void waiters_remove(waiters *wt, waiter *w) {
+int waiters_remove(waiters *wt, waiter *w) {
     pthread_mutex_lock(&wt->mu);
-    if (w->listed)
+    int was = w->listed;
+    if (was)
         unlink_w(wt, w);
     pthread_mutex_unlock(&wt->mu);
+    return was;
 }
 
 /* Take off the list every waiter that pick() selects, then wake them. */
@@ -111,6 +119,13 @@ int waiters_wake_expired(waiters *wt, int64_t now) {
 }
 
 int waiters_wake_all(waiters *wt) { return wake_if(wt, any, NULL, 0); }
+
+int waiters_close(waiters *wt) {
+    pthread_mutex_lock(&wt->mu);
+    wt->closed = 1;
+    pthread_mutex_unlock(&wt->mu);
+    return wake_if(wt, any, NULL, 0);
+}
 
 int waiters_count(waiters *wt) {
     pthread_mutex_lock(&wt->mu);

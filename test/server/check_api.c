@@ -401,6 +401,13 @@ START_TEST(waiters_wake_once) {
     ck_assert_int_eq(waiters_wake_all(wt), 0);
     ck_assert_int_eq(c, 0);
     ck_assert_int_eq(a + b, 2);
+    /* shutting down: the waiting are woken, nobody may wait again */
+    ck_assert_int_eq(waiters_add(wt, &w3), 0);
+    ck_assert_int_eq(waiters_close(wt), 1);
+    ck_assert_int_eq(c, 1);
+    ck_assert_int_eq(waiters_add(wt, &w1), -1);
+    ck_assert_int_eq(waiters_count(wt), 0);
+    ck_assert_int_eq(waiters_remove(wt, &w1), 0);
     waiters_free(wt);
 }
 END_TEST
