@@ -926,8 +926,9 @@ static cJSON *unanswered_row(sqlite3_stmt *s) {
     return o;
 }
 
+/* The bot's replies (a silent turn stores no reply). */
 static const char *const ACTIONS[] = {"answer", "ask", "suggest", "fallback",
-                                      "handoff", "silent"};
+                                      "handoff"};
 
 cJSON *store_dashboard(store *st, int64_t since, int utc_offset_minutes) {
     pthread_mutex_lock(&st->rmu);
@@ -972,6 +973,12 @@ cJSON *store_dashboard(store *st, int64_t since, int utc_offset_minutes) {
                                  since));
     cJSON_AddItemToObject(o, "handoffs", h);
 
+    add_scalar_d(st, o, "handoff_rate",
+                 "WITH c AS (SELECT DISTINCT conv FROM messages"
+                 " WHERE role='customer' AND ts>=?)"
+                 " SELECT CASE WHEN count(*)=0 THEN NULL ELSE"
+                 " avg(conv IN (SELECT conv FROM handoffs)) END FROM c",
+                 since);
     add_scalar_d(st, o, "resolution_rate",
                  "WITH c AS (SELECT conv,"
                  " max(role='bot' AND action='answer') AS answered,"

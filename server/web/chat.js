@@ -361,8 +361,13 @@
     }
 
     function addBotExtras(li, m) {
-        if (m.suggestions && m.suggestions.length && !li.querySelector('.suggestions'))
+        if (m.suggestions && m.suggestions.length && !li.querySelector('.suggestions')) {
+            /* the buttons replace the numbered list the text ends with */
+            const lines = (m.text || '').split('\n');
+            if (lines.length > 1 && lines.slice(1).every((l) => /^\d+\. /.test(l)))
+                li.querySelector('.bubble').textContent = lines[0];
             li.insertBefore(buildSuggestions(m.suggestions), li.querySelector('.meta'));
+        }
         if (m.action === 'answer' && m.turn && !li.querySelector('.rating'))
             li.appendChild(buildRating(m.turn));
     }
@@ -445,6 +450,7 @@
             $('end-prompt').textContent = t(resolved ? 'resolved_prompt' : 'end_prompt');
         }
         panel.hidden = false;
+        scrollDown(); /* the panel took room from the transcript: keep its end in view */
         panel.scrollIntoView({block: 'nearest'});
     }
 

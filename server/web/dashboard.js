@@ -62,13 +62,14 @@
             rate_answer: '直接回答率',
             rate_suggest: '推荐问题率',
             rate_fallback: '未识别率',
-            rate_handoff: '转人工率',
+            rate_handoff: '转人工的会话',
             resolution_rate: '机器人解决率',
             first_response: '人工首次响应（平均）',
             handoff_wait: '转人工等待（平均）',
             satisfaction: '满意度',
             helpful: '答案有帮助',
             ratings_count: '{n} 条评价',
+            ratings_one: '1 条评价',
             hours: '繁忙时段（客户消息数，按小时）',
             hour_tip: '{h}:00–{h}:59：{n} 条消息',
             handoffs: '转人工',
@@ -130,13 +131,14 @@
             rate_answer: 'Answered',
             rate_suggest: 'Suggested',
             rate_fallback: 'Not understood',
-            rate_handoff: 'Handed off',
+            rate_handoff: 'Conversations handed off',
             resolution_rate: 'Resolved by the bot',
             first_response: 'Agent first response (mean)',
             handoff_wait: 'Handoff wait (mean)',
             satisfaction: 'Satisfaction',
             helpful: 'Helpful answers',
             ratings_count: '{n} ratings',
+            ratings_one: '1 rating',
             hours: 'Busiest hours (customer messages by hour)',
             hour_tip: '{h}:00–{h}:59: {n} messages',
             handoffs: 'Handoffs',
@@ -401,16 +403,16 @@
         $('rate-answer').textContent = percent(r.answer);
         $('rate-suggest').textContent = percent(r.suggest);
         $('rate-fallback').textContent = percent(r.fallback);
-        $('rate-handoff').textContent = percent(r.handoff);
+        $('rate-handoff').textContent = percent(d.handoff_rate);
         $('resolution-rate').textContent = percent(d.resolution_rate);
         $('first-response').textContent = seconds(d.first_response_seconds);
         $('handoff-wait').textContent = seconds(d.handoff_wait_seconds);
         $('satisfaction-average').textContent =
             typeof s.average === 'number' && s.count ? s.average.toFixed(2) + ' / 5' : '–';
-        $('satisfaction-count').textContent = t('ratings_count', {n: s.count || 0});
+        $('satisfaction-count').textContent = t(s.count === 1 ? 'ratings_one' : 'ratings_count', {n: s.count || 0});
         const f = d.answer_feedback || {};
         $('answer-helpful').textContent = f.count ? percent(f.helpful) : '–';
-        $('answer-feedback-count').textContent = t('ratings_count', {n: f.count || 0});
+        $('answer-feedback-count').textContent = t(f.count === 1 ? 'ratings_one' : 'ratings_count', {n: f.count || 0});
     }
 
     function renderKbGeneration(gen) {
@@ -452,7 +454,7 @@
     }
 
     function renderActions(a) {
-        const order = ['answer', 'ask', 'suggest', 'fallback', 'handoff', 'silent'];
+        const order = ['answer', 'ask', 'suggest', 'fallback', 'handoff'];
         const keys = order.filter((k) => k in a).concat(Object.keys(a).filter((k) => !order.includes(k)));
         fillTable($('actions-table'), keys.map((k) => ({label: t('a_' + k), value: a[k], data: {action: k}})));
     }

@@ -235,6 +235,9 @@ START_TEST(dashboard_figures) {
     cJSON *h = cJSON_GetObjectItem(d, "handoffs");
     ck_assert_int_eq((int)ts_num(h, "total"), 1);
     ck_assert_int_eq((int)ts_num(cJSON_GetObjectItem(h, "by_reason"), "explicit_request"), 1);
+    /* b handed off, a did not */
+    ck_assert_double_eq_tol(ts_num(d, "handoff_rate"), 0.5, 1e-9);
+    ck_assert_ptr_null(cJSON_GetObjectItem(actions, "silent"));
     /* a answered without handoff, b handed off: half resolved by the bot */
     ck_assert_double_eq_tol(ts_num(d, "resolution_rate"), 0.5, 1e-9);
     /* the conversation's stars and the answer's thumb are kept apart */
