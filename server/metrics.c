@@ -75,6 +75,12 @@ typedef struct out {
     int bad;
 } out;
 
+static void put(out *o, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 static void put(out *o, const char *fmt, ...) {
     for (;;) {
         va_list ap;

@@ -69,6 +69,8 @@ void srv_log(const char *level, const char *fmt, ...) {
 }
 
 int srv_valid_utf8(const char *s, size_t len) {
+    if (len == 0)
+        return 1; /* s may be NULL (an empty body) */
     const unsigned char *p = (const unsigned char *)s, *e = p + len;
     while (p < e) {
         unsigned c = *p;
