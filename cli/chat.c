@@ -256,6 +256,11 @@ static void rstrip(char *s) {
 static void cmd_stats(chat *c, sbuf *out) {
     csbot_session_flush_stats(c->s);
     size_t need = csbot_stats_json(c->stats, NULL, 0);
+    if (need == 0) {
+        sb_puts(out, "error: the statistics could not be written (out of "
+                     "memory)");
+        return;
+    }
     char *buf = xmalloc(need + 1);
     csbot_stats_json(c->stats, buf, need + 1);
     char *f = reformat_json(buf, c->tty);

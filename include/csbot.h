@@ -389,8 +389,9 @@ CSBOT_API int csbot_hub_new(csbot_hub **out, csbot_kb *kb);
  *
  * Sessions made from the hub move to the new base at the start of their next
  * turn; the old base is freed when the last session has moved away.
- * @param kb The new base; ownership passes to the hub.
- * @return CSBOT_OK or CSBOT_EINVAL.
+ * @param kb The new base; ownership passes to the hub, also on failure
+ *   (then it is freed and the current base keeps serving).
+ * @return CSBOT_OK, CSBOT_EINVAL, CSBOT_ENOMEM.
  */
 CSBOT_API int csbot_hub_swap(csbot_hub *hub, csbot_kb *kb);
 
@@ -433,10 +434,11 @@ typedef struct csbot_stats csbot_stats;
  * @brief Create a statistics object to attach to sessions.
  * @param out Receives it.
  * @param utc_offset_minutes Offset of the shop's local time from UTC, used for
- *   the messages-per-hour figures.
+ *   the messages-per-hour figures; -1440 to 1440.
  * @param unanswered_cap How many unanswered messages the bounded log keeps
- *   (the newest are kept); 0 means 100.
- * @return CSBOT_OK, CSBOT_ENOMEM.
+ *   (the newest are kept); 0 means 100, at most 100000.
+ * @return CSBOT_OK, CSBOT_EINVAL (NULL out, offset out of range),
+ *   CSBOT_ENOMEM.
  * Thread-safety: all csbot_stats calls are thread-safe. Since: 0.1.0.
  */
 CSBOT_API int csbot_stats_new(csbot_stats **out, int utc_offset_minutes,
@@ -451,7 +453,9 @@ CSBOT_API void csbot_stats_free(csbot_stats *st);
  * every 256 replies (and on handoff and free), so no shared memory is
  * written on every reply or reset; csbot_session_flush_stats() forces it.
  * @param buf Output; may be NULL when size is 0.
- * @return The length the JSON needs, excluding the NUL (like snprintf).
+ * @return The length the JSON needs, excluding the NUL (like snprintf);
+ *   at least 2 ("{}" for a NULL st). 0 when out of memory: then buf, if
+ *   size > 0, holds "".
  */
 CSBOT_API size_t csbot_stats_json(csbot_stats *st, char *buf, size_t size);
 
@@ -536,7 +540,9 @@ CSBOT_API void csbot_session_free(csbot_session *s);
 
 /**
  * @brief Start a new conversation: clears context, slots, transcript,
- * counters and human mode; keeps the profile, callbacks and buffers.
+ * counters, human mode and the error message; keeps the profile, callbacks
+ * and buffers. It does not flush statistics: the session's pending counts
+ * are added at the next flush (see csbot_stats_json()).
  */
 CSBOT_API void csbot_session_reset(csbot_session *s);
 
@@ -558,7 +564,13 @@ CSBOT_API void csbot_session_reset(csbot_session *s);
 CSBOT_API int csbot_session_reply(csbot_session *s, const char *text,
                                   size_t len, const csbot_reply **out);
 
-/** @brief Message for the session's last failure ("" if none). */
+/**
+ * @brief Why the session's most recent failed call failed, in a sentence:
+ * "" when none has failed since the session was made, reset, or last
+ * replied successfully. Every call on a session that returns an error
+ * code sets it, except csbot_session_save() (its session is const);
+ * "NULL session" for NULL. Borrowed, valid until the next call on s.
+ */
 CSBOT_API const char *csbot_session_errmsg(const csbot_session *s);
 
 /** @brief Register the handoff callback and its user pointer (a pair). */
@@ -576,8 +588,12 @@ CSBOT_API void csbot_session_flush_stats(csbot_session *s);
 /**
  * @brief Set a profile variable (name, level, lang, last_order...), used in
  * answers as {profile.KEY} and by response conditions.
- * @param value The value, or NULL to remove the variable. Both are copied.
- * @return CSBOT_OK, CSBOT_EINVAL, CSBOT_EUTF8, CSBOT_ETOOBIG, CSBOT_ENOMEM.
+ * @param key The name: 1 to 256 bytes of UTF-8.
+ * @param value The value (at most 4096 bytes of UTF-8), or NULL to remove
+ *   the variable. Both are copied.
+ * @return CSBOT_OK, CSBOT_EINVAL (NULL or empty key, or called from a
+ *   callback of s), CSBOT_EUTF8, CSBOT_ETOOBIG, CSBOT_ENOMEM; on failure the
+ *   profile is unchanged and csbot_session_errmsg() says why.
  * A "lang" variable of "zh-Hans", "zh-Hant" or "en" sets the language used
  * when a message shows none (e.g. only an order number).
  */
@@ -603,7 +619,10 @@ CSBOT_API void csbot_session_resume(csbot_session *s);
  * @param turn The turn number from csbot_reply_turn().
  * @param rating 1 (very bad) to 5 (very good); "not helpful" is 1,
  *   "helpful" is 5.
- * @return CSBOT_OK, CSBOT_EINVAL (bad rating), CSBOT_ERANGE (unknown turn).
+ * @return CSBOT_OK, CSBOT_EINVAL (rating out of range, or called from a
+ *   callback of s), CSBOT_ERANGE (a turn no longer in the transcript, or
+ *   one the bot did not answer or ask in); csbot_session_errmsg() says why.
+ *   Rating a turn again replaces its rating.
  */
 CSBOT_API int csbot_session_feedback(csbot_session *s, unsigned turn,
                                      int rating);
@@ -698,7 +717,8 @@ CSBOT_API csbot_handoff_reason csbot_handoff_reason_of(const csbot_handoff *h);
 CSBOT_API const char *csbot_handoff_text(const csbot_handoff *h);
 /** @brief Best intent for that message, or NULL. */
 CSBOT_API const char *csbot_handoff_intent(const csbot_handoff *h);
-/** @brief Its confidence, and the answer threshold in force. */
+/** @brief Its confidence. (The answer threshold in force is in
+ * csbot_handoff_json()'s "threshold" and in csbot_kb_thresholds().) */
 CSBOT_API double csbot_handoff_confidence(const csbot_handoff *h);
 /** @brief The customer's language. */
 CSBOT_API csbot_lang csbot_handoff_lang(const csbot_handoff *h);

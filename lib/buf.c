@@ -3,6 +3,11 @@
  * that, once warm, replying does not allocate. Also JSON string escaping for
  * the JSON the library writes (handoff packets, statistics), and reading a
  * whole file (knowledge bases, the encoder).
+ *
+ * A failed read is explained from errno through a table of its own
+ * (errno_text), not strerror(): strerror() may return a buffer shared by all
+ * threads, and its text follows the process's locale, whereas the library
+ * promises to be thread-safe and locale-independent.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -100,6 +105,41 @@ void csbot__buf_free(const csbot__alloc *a, csbot__buf *b) {
     b->len = b->cap = 0;
 }
 
+/* The text of the errno values that fopen() and fread() can leave, as glibc
+ * words them; others become "error N" in buf. */
+static const char *errno_text(int e, char *buf, size_t size) {
+    static const struct {
+        int code;
+        const char *text;
+    } tab[] = {
+        {ENOENT, "No such file or directory"},
+        {EACCES, "Permission denied"},
+        {EPERM, "Operation not permitted"},
+        {EISDIR, "Is a directory"},
+        {ENOTDIR, "Not a directory"},
+        {ENAMETOOLONG, "File name too long"},
+        {ELOOP, "Too many levels of symbolic links"},
+        {EMFILE, "Too many open files"},
+        {ENFILE, "Too many open files in system"},
+        {ENOMEM, "Cannot allocate memory"},
+        {EIO, "Input/output error"},
+        {EINVAL, "Invalid argument"},
+        {EOVERFLOW, "Value too large for defined data type"},
+        {EFBIG, "File too large"},
+        {ENXIO, "No such device or address"},
+        {ENODEV, "No such device"},
+        {EINTR, "Interrupted system call"},
+        {EAGAIN, "Resource temporarily unavailable"},
+        {EBADF, "Bad file descriptor"},
+        {ESTALE, "Stale file handle"},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (tab[i].code == e)
+            return tab[i].text;
+    snprintf(buf, size, "error %d", e);
+    return buf;
+}
+
 size_t csbot__copy_out(char *dst, size_t size, const char *src, size_t len) {
     if (size) {
         size_t n = len < size - 1 ? len : size - 1;
@@ -112,9 +152,12 @@ size_t csbot__copy_out(char *dst, size_t size, const char *src, size_t len) {
 
 int csbot__buf_read_file(const csbot__alloc *a, csbot__buf *b, const char *path,
                          size_t max, const char *what, csbot_error *err) {
+    char ebuf[32];
     FILE *f = fopen(path, "rb");
     if (!f) {
-        csbot__error_set(err, CSBOT_EIO, "", "cannot open: %s", strerror(errno));
+        int e = errno;
+        csbot__error_set(err, CSBOT_EIO, "", "cannot open: %s",
+                         errno_text(e, ebuf, sizeof ebuf));
         return CSBOT_EIO;
     }
     char chunk[65536];
@@ -132,8 +175,10 @@ int csbot__buf_read_file(const csbot__alloc *a, csbot__buf *b, const char *path,
         }
     }
     if (!rc && ferror(f)) {
+        int e = errno;
         rc = CSBOT_EIO;
-        csbot__error_set(err, rc, "", "read error: %s", strerror(errno));
+        csbot__error_set(err, rc, "", "read error: %s",
+                         errno_text(e, ebuf, sizeof ebuf));
     }
     fclose(f);
     return rc;

@@ -1,5 +1,8 @@
 /*
- * kb.h - the compiled, immutable knowledge base shared by all sessions.
+ * kb.h - the compiled, immutable knowledge base shared by all sessions:
+ * struct csbot_kb and what it holds, with the functions of kb_load.c (the
+ * parse), kb.c (allocation, lookups) and phrases.c (phrase lists, which
+ * have no header of their own).
  */
 #ifndef CSBOT_KB_H
 #define CSBOT_KB_H

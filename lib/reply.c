@@ -21,29 +21,10 @@
  * If the handoff callback refuses (non-zero), the call fails with
  * CSBOT_ECALLBACK and the session is as it was before the message.
  */
-#include <stdio.h>
 #include <time.h>
 
 #include "session.h"
 #include "utf8.h"
-
-#include <stdarg.h>
-
-static void set_err(csbot_session *s, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void set_err(csbot_session *s, const char *fmt, ...) {
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    csbot__buf_clear(&s->err);
-    (void)csbot__buf_puts(&s->alloc, &s->err, tmp);
-}
 
 static int64_t mono_ns(void) {
     struct timespec ts;
@@ -249,6 +230,8 @@ static int prepare_commit(csbot_session *s, const char *intent_id) {
     return CSBOT_OK;
 }
 
+/* text: the customer's message NUL-terminated (the turn's own copy: the
+ * caller's text may be a (pointer, length) without a NUL). */
 static int call_handoff(csbot_session *s, csbot_handoff_reason reason,
                         const char *text, const char *intent, float conf,
                         csbot_lang lang, float senti, int miss) {
@@ -267,7 +250,7 @@ static int call_handoff(csbot_session *s, csbot_handoff_reason reason,
     h.with_pending = 1;
     int r = s->opt.handoff(&h, s->opt.handoff_ud);
     if (r) {
-        set_err(s, "the handoff callback returned %d", r);
+        csbot__session_err(s, "the handoff callback returned %d", r);
         return CSBOT_ECALLBACK;
     }
     return CSBOT_OK;
@@ -523,7 +506,8 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     if ((rc = prepare_commit(s, intent_id)))
         return rc;
     if (action == CSBOT_ACTION_HANDOFF &&
-        (rc = call_handoff(s, reason, text, intent_id, conf, lang, senti, miss)))
+        (rc = call_handoff(s, reason, pt->user.data, intent_id, conf, lang,
+                           senti, miss)))
         return rc;
 
     /* ---- commit ---- */
@@ -625,40 +609,40 @@ CSBOT_API int csbot_session_reply(csbot_session *s, const char *text,
     if (!s)
         return CSBOT_EINVAL;
     if (!text || !out) {
-        set_err(s, "NULL text or reply pointer");
+        csbot__session_err(s, "NULL text or reply pointer");
         return CSBOT_EINVAL;
     }
     if (s->busy) {
-        set_err(s, "csbot_session_reply called from inside a callback of the "
-                   "same session");
+        csbot__session_err(s, "csbot_session_reply called from inside a "
+                              "callback of the same session");
         return CSBOT_EINVAL;
     }
     s->busy = 1;
     int rc = follow_hub(s);
     if (rc) {
         s->busy = 0;
-        set_err(s, "cannot switch to the new knowledge base: %s",
-                csbot_strerror(rc));
+        csbot__session_err(s, "cannot switch to the new knowledge base: %s",
+                           csbot_strerror(rc));
         return rc;
     }
     if (len == CSBOT_NUL_TERMINATED)
         len = strlen(text);
     size_t bad = 0;
     if (len > s->kb->max_message) {
-        set_err(s, "message of %zu bytes is over the limit of %zu bytes", len,
-                s->kb->max_message);
+        csbot__session_err(s, "message of %zu bytes is over the limit of "
+                              "%zu bytes", len, s->kb->max_message);
         rc = CSBOT_ETOOBIG;
     } else if (csbot__utf8_check(text, len, &bad)) {
-        set_err(s, "%s at byte %zu of the message",
-                text[bad] ? "invalid UTF-8" : "NUL byte", bad);
+        csbot__session_err(s, "%s at byte %zu of the message",
+                           text[bad] ? "invalid UTF-8" : "NUL byte", bad);
         rc = CSBOT_EUTF8;
     } else if (csbot__utf8_is_blank(text, len)) {
-        set_err(s, "the message is empty");
+        csbot__session_err(s, "the message is empty");
         rc = CSBOT_EEMPTY;
     } else {
         rc = turn(s, text, len);
         if (rc == CSBOT_ENOMEM)
-            set_err(s, "out of memory");
+            csbot__session_err(s, "out of memory");
         else if (rc == CSBOT_OK)
             csbot__buf_clear(&s->err);
     }
@@ -669,10 +653,17 @@ CSBOT_API int csbot_session_reply(csbot_session *s, const char *text,
 }
 
 CSBOT_API int csbot_session_handoff(csbot_session *s) {
-    if (!s || s->busy)
+    if (!s)
         return CSBOT_EINVAL;
-    if (s->human)
+    if (s->busy) {
+        csbot__session_err(s, "csbot_session_handoff called from inside a "
+                              "callback of the same session");
+        return CSBOT_EINVAL;
+    }
+    if (s->human) {
+        csbot__session_err(s, "a human already has the conversation");
         return CSBOT_EHUMAN;
+    }
     s->busy = 1;
     struct csbot_handoff h;
     memset(&h, 0, sizeof h);
@@ -683,7 +674,7 @@ CSBOT_API int csbot_session_handoff(csbot_session *s) {
     h.lang = s->last_lang ? s->last_lang : CSBOT_LANG_ZH_HANS;
     int rc = CSBOT_OK;
     if (s->opt.handoff && s->opt.handoff(&h, s->opt.handoff_ud)) {
-        set_err(s, "the handoff callback refused");
+        csbot__session_err(s, "the handoff callback refused");
         rc = CSBOT_ECALLBACK;
     }
     if (!rc) {

@@ -1,16 +1,31 @@
 /*
  * session.c - the conversation object: creation on a knowledge base or a hub,
- * reset, profile variables, human mode, feedback, the transcript ring and the
- * reply accessors. The reply flow itself is in reply.c.
+ * reset, profile variables, human mode, feedback, the message that
+ * csbot_session_errmsg() returns (csbot__session_err, which every failing
+ * session call sets), the transcript ring and the reply accessors. The
+ * reply flow itself is in reply.c.
  *
  * A session allocates with the allocator of the knowledge base it was
  * created with. Its transcript is a ring of transcript_turns + 1 entries: the
  * spare entry holds the turn being built, so that a turn can be shown to the
  * handoff callback and still be dropped if the callback refuses it.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "session.h"
+
+void csbot__session_err(csbot_session *s, const char *fmt, ...) {
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    csbot__buf_clear(&s->err);
+    /* out of memory: the message stays "", the code still tells */
+    (void)csbot__buf_puts(&s->alloc, &s->err, tmp);
+}
 
 int64_t csbot__session_now(const csbot_session *s) {
     if (s->opt.clock)
@@ -57,8 +72,12 @@ int csbot__pair_set(const csbot__alloc *a, csbot__pair **arr, size_t *n,
         (*n)--;
         return CSBOT_OK;
     }
-    csbot__buf_clear(&(*arr)[i].val);
-    return csbot__buf_append(a, &(*arr)[i].val, val, vlen);
+    /* make room first, so that on failure the old value is still there */
+    csbot__buf *v = &(*arr)[i].val;
+    if (vlen > v->len && csbot__buf_reserve(a, v, vlen - v->len))
+        return CSBOT_ENOMEM;
+    csbot__buf_clear(v);
+    return csbot__buf_append(a, v, val, vlen);
 }
 
 const char *csbot__pair_get(const csbot__pair *arr, size_t n, const char *key,
@@ -227,9 +246,9 @@ CSBOT_API void csbot_session_reset(csbot_session *s) {
     if (!s || s->busy)
         return;
     /* no statistics flush: the counts stay in the session until the next
-     * one is due (see reply.c), so that a host which resets its session
-     * after every short conversation does not write shared memory each
-     * time */
+     * one is due (stats.c lists when), so that a host which resets its
+     * session after every short conversation does not write shared memory
+     * each time */
     clear_conversation(s);
     csbot__buf_clear(&s->err);
 }
@@ -268,18 +287,47 @@ CSBOT_API void csbot_session_flush_stats(csbot_session *s) {
         csbot__stats_flush(s);
 }
 
+#define PROFILE_MAX_KEY 256
+#define PROFILE_MAX_VALUE 4096
+
 CSBOT_API int csbot_session_set_profile(csbot_session *s, const char *key,
                                         const char *value) {
-    if (!s || !key || !*key || s->busy)
+    if (!s)
         return CSBOT_EINVAL;
+    if (s->busy) {
+        csbot__session_err(s, "csbot_session_set_profile called from inside "
+                              "a callback of the same session");
+        return CSBOT_EINVAL;
+    }
+    if (!key || !*key) {
+        csbot__session_err(s, "profile key is %s", key ? "empty" : "NULL");
+        return CSBOT_EINVAL;
+    }
     size_t kl = strlen(key), vl = value ? strlen(value) : 0;
-    if (kl > 256 || vl > 4096)
+    if (kl > PROFILE_MAX_KEY) {
+        csbot__session_err(s, "profile key of %zu bytes is over the limit of "
+                              "%d bytes", kl, PROFILE_MAX_KEY);
         return CSBOT_ETOOBIG;
-    if (csbot__utf8_check(key, kl, NULL) ||
-        (value && csbot__utf8_check(value, vl, NULL)))
+    }
+    if (vl > PROFILE_MAX_VALUE) {
+        csbot__session_err(s, "profile value of %zu bytes is over the limit "
+                              "of %d bytes", vl, PROFILE_MAX_VALUE);
+        return CSBOT_ETOOBIG;
+    }
+    size_t bad = 0;
+    if (csbot__utf8_check(key, kl, &bad)) {
+        csbot__session_err(s, "profile key: invalid UTF-8 at byte %zu", bad);
         return CSBOT_EUTF8;
-    return csbot__pair_set(&s->alloc, &s->profile, &s->nprofile, &s->profcap,
-                           key, kl, value, vl);
+    }
+    if (value && csbot__utf8_check(value, vl, &bad)) {
+        csbot__session_err(s, "profile value: invalid UTF-8 at byte %zu", bad);
+        return CSBOT_EUTF8;
+    }
+    int rc = csbot__pair_set(&s->alloc, &s->profile, &s->nprofile,
+                             &s->profcap, key, kl, value, vl);
+    if (rc)
+        csbot__session_err(s, "out of memory");
+    return rc;
 }
 
 CSBOT_API const char *csbot_session_get_profile(const csbot_session *s,
@@ -303,14 +351,28 @@ CSBOT_API void csbot_session_resume(csbot_session *s) {
 
 CSBOT_API int csbot_session_feedback(csbot_session *s, unsigned turn,
                                      int rating) {
-    if (!s || s->busy || rating < 1 || rating > 5)
+    if (!s)
         return CSBOT_EINVAL;
+    if (s->busy) {
+        csbot__session_err(s, "csbot_session_feedback called from inside a "
+                              "callback of the same session");
+        return CSBOT_EINVAL;
+    }
+    if (rating < 1 || rating > 5) {
+        csbot__session_err(s, "rating %d is not between 1 and 5", rating);
+        return CSBOT_EINVAL;
+    }
     for (size_t i = 0; i < s->count; i++) {
         csbot__turn *t = &s->ring[(s->head + i) % s->ringcap];
         if (t->turn != turn)
             continue;
-        if (t->action != CSBOT_ACTION_ANSWER && t->action != CSBOT_ACTION_ASK)
+        if (t->action != CSBOT_ACTION_ANSWER && t->action != CSBOT_ACTION_ASK) {
+            csbot__session_err(s, "turn %u was not answered by the bot (%s): "
+                                  "only answers and questions for a detail "
+                                  "can be rated",
+                               turn, csbot_action_name(t->action));
             return CSBOT_ERANGE;
+        }
         if (t->rating) { /* replace an earlier rating of the same turn */
             s->ls.ratings--;
             s->ls.rating_sum -= (uint64_t)t->rating;
@@ -324,6 +386,8 @@ CSBOT_API int csbot_session_feedback(csbot_session *s, unsigned turn,
         s->ls.not_helpful += (uint64_t)(rating <= 2);
         return CSBOT_OK;
     }
+    csbot__session_err(s, "turn %u is not in the transcript (%zu turn%s kept)",
+                       turn, s->count, s->count == 1 ? "" : "s");
     return CSBOT_ERANGE;
 }
 

@@ -1,8 +1,10 @@
 /*
  * session.h - the conversation state shared by session.c (lifecycle,
- * profile, human mode), reply.c (the reply flow and decisions), render.c
- * (answer templates), handoff.c (the handoff packet), state.c (saving and
- * restoring), and stats.c (service figures).
+ * profile, human mode, error messages), reply.c (the reply flow and
+ * decisions), render.c (answer templates), handoff.c (the handoff packet),
+ * state.c (saving and restoring), stats.c (service figures), explain.c
+ * (:why) and hub.c (hot reload). It also declares the internal functions
+ * of render.c, stats.c and hub.c, which have no header of their own.
  */
 #ifndef CSBOT_SESSION_H
 #define CSBOT_SESSION_H
@@ -134,6 +136,12 @@ struct csbot_session {
 
 /* session.c */
 int64_t csbot__session_now(const csbot_session *s);
+/* Set the message csbot_session_errmsg() returns (at most 255 bytes). */
+void csbot__session_err(csbot_session *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 int csbot__pair_set(const csbot__alloc *a, csbot__pair **arr, size_t *n,
                     size_t *cap, const char *key, size_t klen,
                     const char *val, size_t vlen);
@@ -160,6 +168,9 @@ const csbot__response *csbot__pick_response(const csbot_session *s,
                                             unsigned *variant);
 
 /* stats.c */
+/* csbot_stats_new() with an allocator (NULL: the C library's); for tests. */
+int csbot__stats_new_alloc(csbot_stats **out, int utc_offset_minutes,
+                           size_t unanswered_cap, csbot_alloc_fn fn, void *ud);
 void csbot__stats_flush(csbot_session *s);
 void csbot__stats_note_unanswered(csbot_session *s, const char *text,
                                   size_t len, csbot_lang lang, double conf);

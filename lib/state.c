@@ -184,6 +184,30 @@ static void shadow_free(const csbot__alloc *a, shadow *sh, size_t ringcap) {
     csbot__free(a, sh->ring);
 }
 
+/* Times in a state are milliseconds since 1970, before the year 10000. */
+#define MAX_TIME_MS 253402300800000LL
+
+static int bad_time(int64_t ms) { return ms < 0 || ms > MAX_TIME_MS; }
+
+/* A score in a state: a number in [0, 1] (NaN fails both tests). */
+static int bad_score(float x) { return !(x >= 0.0f && x <= 1.0f); }
+
+/* Text in a state must be what a session could have written: valid UTF-8
+ * (the candidate list: NUL-separated valid UTF-8). */
+static int bad_text(const csbot__buf *b, int nul_separated) {
+    size_t at;
+    const char *p = b->data ? b->data : "";
+    if (!nul_separated)
+        return csbot__utf8_check(p, b->len, &at) != CSBOT_OK;
+    for (size_t i = 0, start = 0; i < b->len; i++)
+        if (p[i] == '\0') {
+            if (csbot__utf8_check(p + start, i - start, &at) != CSBOT_OK)
+                return 1;
+            start = i + 1;
+        }
+    return 0;
+}
+
 /* Parse into sh (a == NULL: only validate). */
 static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
     int rc = CSBOT_OK;
@@ -208,6 +232,8 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
     rc = rc ? rc : get_buf(r, a, a ? &sh->pend_intent : &scratch, 0, 256);
     rc = rc ? rc : get_buf(r, a, a ? &sh->last_answer : &scratch, 0, 256);
     sh->nfprint = get_u32(r);
+    if (!rc && (bad_time(sh->last_activity_ms) || bad_time(sh->ctx_time_ms)))
+        rc = CSBOT_ESTATE;
     if (rc || r->bad || sh->nfprint > CSBOT__FPRINT)
         return rc && rc != CSBOT_ESTATE ? rc : CSBOT_ESTATE;
     for (unsigned i = 0; i < sh->nfprint; i++)
@@ -264,7 +290,13 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
         t->turn = get_u32(r);
         t->rating = (int)get_u32(r);
         if (!rc && (r->bad || t->ncand > 3 || act > CSBOT_ACTION_SILENT ||
-                    why > CSBOT_HANDOFF_HOST || t->rating < 0 || t->rating > 5))
+                    why > CSBOT_HANDOFF_HOST || t->rating < 0 || t->rating > 5 ||
+                    bad_score(t->cscore[0]) || bad_score(t->cscore[1]) ||
+                    bad_score(t->cscore[2]) || bad_score(t->conf) ||
+                    bad_time(t->time_ms)))
+            rc = CSBOT_ESTATE;
+        if (!rc && ta && (bad_text(&t->user, 0) || bad_text(&t->bot, 0) ||
+                          bad_text(&t->intent, 0) || bad_text(&t->cands, 1)))
             rc = CSBOT_ESTATE;
         /* candidate ids: ncand NUL-terminated strings */
         size_t z = 0;
@@ -281,10 +313,7 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
     return rc;
 }
 
-CSBOT_API int csbot_session_restore(csbot_session *s, const void *buf,
-                                    size_t len) {
-    if (!s || !buf || s->busy)
-        return CSBOT_EINVAL;
+static int restore(csbot_session *s, const void *buf, size_t len) {
     const unsigned char *p = buf;
     if (len < 16 || len > ((size_t)1 << 30))
         return CSBOT_ESTATE;
@@ -345,4 +374,26 @@ CSBOT_API int csbot_session_restore(csbot_session *s, const void *buf,
     memset(&s->reply, 0, sizeof s->reply);
     shadow_free(&s->alloc, &old, s->ringcap);
     return CSBOT_OK;
+}
+
+CSBOT_API int csbot_session_restore(csbot_session *s, const void *buf,
+                                    size_t len) {
+    if (!s)
+        return CSBOT_EINVAL;
+    if (s->busy) {
+        csbot__session_err(s, "csbot_session_restore called from inside a "
+                              "callback of the same session");
+        return CSBOT_EINVAL;
+    }
+    if (!buf) {
+        csbot__session_err(s, "NULL state");
+        return CSBOT_EINVAL;
+    }
+    int rc = restore(s, buf, len);
+    if (rc == CSBOT_ESTATE)
+        csbot__session_err(s, "the saved state (%zu bytes) is damaged or was "
+                              "not made by csbot_session_save()", len);
+    else if (rc)
+        csbot__session_err(s, "out of memory");
+    return rc;
 }

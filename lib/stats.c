@@ -5,9 +5,18 @@
  * hour of the shop's day, and a bounded log of unanswered messages.
  *
  * Sessions count in their own memory and add their counts to the shared
- * object under its mutex at most once a second, every 256 replies, on a
- * handoff, reset or free: the reply path writes no shared memory. The
- * unanswered log is written when a message is not understood (a rare path).
+ * object under its mutex (csbot__stats_flush) at most once a second or
+ * every 256 replies, on a handoff (by the bot or the host), when a hub
+ * session moves to a new knowledge base, when the host detaches or
+ * replaces the stats object, on csbot_session_flush_stats() and on free:
+ * the reply path writes no shared memory. A reset does not flush (see
+ * csbot_session_reset in session.c). The unanswered log is written when a
+ * message is not understood (a rare path).
+ *
+ * A stats object allocates with the C library's allocator (it is not tied
+ * to one knowledge base); csbot__stats_new_alloc takes another, for the
+ * out-of-memory tests. csbot_stats_json() returns 0 and writes "" when it
+ * runs out of memory, never a partial or made-up object.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -35,15 +44,16 @@ struct csbot_stats {
     uint64_t unanswered_total;
 };
 
-CSBOT_API int csbot_stats_new(csbot_stats **out, int utc_offset_minutes,
-                              size_t unanswered_cap) {
+int csbot__stats_new_alloc(csbot_stats **out, int utc_offset_minutes,
+                           size_t unanswered_cap, csbot_alloc_fn fn,
+                           void *ud) {
     if (!out)
         return CSBOT_EINVAL;
     *out = NULL;
     if (utc_offset_minutes < -24 * 60 || utc_offset_minutes > 24 * 60)
         return CSBOT_EINVAL;
     csbot__alloc a;
-    csbot__alloc_init(&a, NULL, NULL);
+    csbot__alloc_init(&a, fn, ud);
     csbot_stats *st = csbot__calloc(&a, 1, sizeof *st);
     if (!st)
         return CSBOT_ENOMEM;
@@ -62,6 +72,12 @@ CSBOT_API int csbot_stats_new(csbot_stats **out, int utc_offset_minutes,
     }
     *out = st;
     return CSBOT_OK;
+}
+
+CSBOT_API int csbot_stats_new(csbot_stats **out, int utc_offset_minutes,
+                              size_t unanswered_cap) {
+    return csbot__stats_new_alloc(out, utc_offset_minutes, unanswered_cap,
+                                  NULL, NULL);
 }
 
 CSBOT_API void csbot_stats_free(csbot_stats *st) {
@@ -268,7 +284,8 @@ CSBOT_API size_t csbot_stats_json(csbot_stats *st, char *buf, size_t size) {
     }
     rc = rc ? rc : csbot__buf_puts(a, &b, "]}}");
     pthread_mutex_unlock(&st->mu);
-    size_t n = rc ? csbot__copy_out(buf, size, "{}", 2)
+    /* out of memory: 0 and "", which no figures can be mistaken for */
+    size_t n = rc ? csbot__copy_out(buf, size, "", 0)
                   : csbot__copy_out(buf, size, b.data, b.len);
     csbot__buf_free(a, &b);
     return n;

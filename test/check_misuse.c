@@ -5,6 +5,7 @@
  * documented code) and never crashes; accessors given NULL return safe
  * defaults; destructors accept NULL.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -279,13 +280,88 @@ START_TEST(candidate_out_of_range) {
 }
 END_TEST
 
+/* errmsg contains every one of the NULL-terminated words. */
+static void assert_errmsg_has(const csbot_session *ss, const char *what, ...) {
+    const char *msg = csbot_session_errmsg(ss);
+    ck_assert_msg(*msg, "%s: csbot_session_errmsg() is empty", what);
+    va_list ap;
+    va_start(ap, what);
+    for (const char *w; (w = va_arg(ap, const char *));)
+        ck_assert_msg(strstr(msg, w), "%s: \"%s\" does not say \"%s\"", what,
+                      msg, w);
+    va_end(ap);
+}
+
+/* Each failure says what was wrong through csbot_session_errmsg(), as
+ * csbot.h promises (these calls used to return the code and leave the
+ * message empty, or stale from an earlier call). */
 START_TEST(feedback_misuse) {
     const csbot_reply *r = t_say(s, "how much is shipping");
     unsigned turn = csbot_reply_turn(r);
     ck_assert_int_eq(csbot_session_feedback(s, turn, 0), CSBOT_EINVAL);
+    assert_errmsg_has(s, "rating 0", "rating 0", "between 1 and 5", NULL);
     ck_assert_int_eq(csbot_session_feedback(s, turn, 6), CSBOT_EINVAL);
+    assert_errmsg_has(s, "rating 6", "rating 6", NULL);
     ck_assert_int_eq(csbot_session_feedback(s, turn + 1, 5), CSBOT_ERANGE);
+    assert_errmsg_has(s, "unknown turn", "turn 2", "not in the transcript",
+                      NULL);
     ck_assert_int_eq(csbot_session_feedback(s, turn, 5), CSBOT_OK);
+    /* a turn the bot did not answer cannot be rated */
+    r = t_say(s, "qwxz vbnm plkj");
+    ck_assert_int_ne(csbot_reply_action(r), CSBOT_ACTION_ANSWER);
+    ck_assert_int_ne(csbot_reply_action(r), CSBOT_ACTION_ASK);
+    char action[32];
+    snprintf(action, sizeof action, "(%s)",
+             csbot_action_name(csbot_reply_action(r)));
+    ck_assert_int_eq(csbot_session_feedback(s, csbot_reply_turn(r), 1),
+                     CSBOT_ERANGE);
+    assert_errmsg_has(s, "unanswered turn", "turn 2", "not answered", action,
+                      NULL);
+}
+END_TEST
+
+START_TEST(profile_misuse) {
+    ck_assert_int_eq(csbot_session_set_profile(s, NULL, "x"), CSBOT_EINVAL);
+    assert_errmsg_has(s, "NULL key", "key", "NULL", NULL);
+    ck_assert_int_eq(csbot_session_set_profile(s, "", "x"), CSBOT_EINVAL);
+    assert_errmsg_has(s, "empty key", "key", "empty", NULL);
+    char big[5000];
+    memset(big, 'k', 257);
+    big[257] = '\0';
+    ck_assert_int_eq(csbot_session_set_profile(s, big, "x"), CSBOT_ETOOBIG);
+    assert_errmsg_has(s, "long key", "key", "257 bytes", "256", NULL);
+    memset(big, 'v', 4097);
+    big[4097] = '\0';
+    ck_assert_int_eq(csbot_session_set_profile(s, "name", big), CSBOT_ETOOBIG);
+    assert_errmsg_has(s, "long value", "value", "4097 bytes", "4096", NULL);
+    ck_assert_int_eq(csbot_session_set_profile(s, "na\xffme", "x"),
+                     CSBOT_EUTF8);
+    assert_errmsg_has(s, "bad key", "key", "UTF-8", "byte 2", NULL);
+    ck_assert_int_eq(csbot_session_set_profile(s, "name", "Li\xc3"),
+                     CSBOT_EUTF8);
+    assert_errmsg_has(s, "bad value", "value", "UTF-8", "byte 2", NULL);
+    /* nothing was set by the failed calls */
+    ck_assert_ptr_null(csbot_session_get_profile(s, "name"));
+    /* a successful call keeps the message of the last failure; a successful
+     * reply clears it */
+    ck_assert_int_eq(csbot_session_set_profile(s, "name", "Li"), CSBOT_OK);
+    assert_errmsg_has(s, "after success", "value", NULL);
+    t_say(s, "how much is shipping");
+    ck_assert_str_eq(csbot_session_errmsg(s), "");
+}
+END_TEST
+
+START_TEST(handoff_and_restore_misuse) {
+    ck_assert_int_eq(csbot_session_handoff(s), CSBOT_OK);
+    ck_assert_int_eq(csbot_session_handoff(s), CSBOT_EHUMAN);
+    assert_errmsg_has(s, "second handoff", "human", NULL);
+    static const char junk[] = "not a saved session, not at all";
+    ck_assert_int_eq(csbot_session_restore(s, junk, sizeof junk),
+                     CSBOT_ESTATE);
+    assert_errmsg_has(s, "restore", "damaged", NULL);
+    ck_assert_int_eq(csbot_session_restore(s, NULL, 0), CSBOT_EINVAL);
+    assert_errmsg_has(s, "restore NULL", "NULL", NULL);
+    ck_assert_int_eq(csbot_session_in_human_mode(s), 1); /* unchanged */
 }
 END_TEST
 
@@ -297,7 +373,9 @@ START_TEST(missing_file) {
     ck_assert_ptr_null(kb);
     ck_assert_int_eq(err.code, CSBOT_EIO);
     ck_assert_str_eq(err.source, path);
-    ck_assert_int_gt((int)strlen(err.message), 0);
+    /* the reason comes from the library's own errno table (lib/buf.c), not
+     * strerror(), which is neither thread-safe nor locale-independent */
+    ck_assert_str_eq(err.message, "cannot open: No such file or directory");
     char buf[600];
     csbot_error_format(&err, buf, sizeof buf);
     ck_assert_ptr_nonnull(strstr(buf, path));
@@ -306,6 +384,7 @@ START_TEST(missing_file) {
     ck_assert_int_eq(csbot_kb_load_file(&kb, "intents", NULL, &err), CSBOT_EIO);
     ck_assert_ptr_null(kb);
     ck_assert_str_eq(err.source, "intents");
+    ck_assert_str_eq(err.message, "read error: Is a directory");
 }
 END_TEST
 
@@ -315,6 +394,7 @@ typedef struct inside {
     csbot_session *other;
     int calls;
     int reply_rc, profile_rc, feedback_rc, handoff_rc, restore_rc;
+    char profile_msg[256], feedback_msg[256];
     int other_rc;
     const csbot_reply *nested;
 } inside;
@@ -327,7 +407,11 @@ static int reenter(const csbot_handoff *h, void *ud) {
     in->reply_rc = csbot_session_reply(self, "where is my package",
                                        CSBOT_NUL_TERMINATED, &in->nested);
     in->profile_rc = csbot_session_set_profile(self, "name", "Li");
+    snprintf(in->profile_msg, sizeof in->profile_msg, "%s",
+             csbot_session_errmsg(self));
     in->feedback_rc = csbot_session_feedback(self, 1, 5);
+    snprintf(in->feedback_msg, sizeof in->feedback_msg, "%s",
+             csbot_session_errmsg(self));
     in->handoff_rc = csbot_session_handoff(self);
     char state[4] = {0};
     in->restore_rc = csbot_session_restore(self, state, sizeof state);
@@ -349,7 +433,11 @@ START_TEST(reply_from_own_callback) {
     ck_assert_int_eq(in.reply_rc, CSBOT_EINVAL);
     ck_assert_ptr_null(in.nested);
     ck_assert_int_eq(in.profile_rc, CSBOT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(in.profile_msg, "csbot_session_set_profile "
+                                                 "called from inside a callback"));
     ck_assert_int_eq(in.feedback_rc, CSBOT_EINVAL);
+    ck_assert_ptr_nonnull(strstr(in.feedback_msg, "csbot_session_feedback "
+                                                  "called from inside a callback"));
     ck_assert_int_eq(in.handoff_rc, CSBOT_EINVAL);
     ck_assert_int_eq(in.restore_rc, CSBOT_EINVAL);
     /* another session may be used from the callback */
@@ -407,6 +495,8 @@ Suite *misuse_suite(void) {
     tcase_add_test(tc, session_options_bad_version);
     tcase_add_test(tc, candidate_out_of_range);
     tcase_add_test(tc, feedback_misuse);
+    tcase_add_test(tc, profile_misuse);
+    tcase_add_test(tc, handoff_and_restore_misuse);
     tcase_add_test(tc, missing_file);
     tcase_add_test(tc, reply_from_own_callback);
     tcase_add_test(tc, reply_from_host_handoff_callback);

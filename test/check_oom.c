@@ -276,6 +276,53 @@ START_TEST(reply_oom_commit_keeps_slot) {
 }
 END_TEST
 
+/* lib/session.c: csbot_session_set_profile() out of memory returns
+ * CSBOT_ENOMEM with the message "out of memory", and leaves the profile as
+ * it was: an existing value is not lost (it used to be cleared before the
+ * new one was copied), a new key is not added. */
+START_TEST(set_profile_oom_keeps_old_value) {
+    ck_assert_ptr_nonnull(kb);
+    char big[300];
+    memset(big, 'v', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    long failures = 0;
+    for (long n = 1; n < 100; n++) {
+        csbot_session *s = NULL;
+        ck_assert_int_eq(csbot_session_new(&s, kb, NULL), CSBOT_OK);
+        ck_assert_int_eq(csbot_session_set_profile(s, "name", "Li"), CSBOT_OK);
+        kb_alloc.failed = 0;
+        kb_alloc.fail_at = kb_alloc.count + n;
+        int rc1 = csbot_session_set_profile(s, "name", big);
+        int failed1 = kb_alloc.failed;
+        kb_alloc.fail_at = 0;
+        if (failed1) {
+            failures++;
+            ck_assert_int_eq(rc1, CSBOT_ENOMEM);
+            ck_assert_str_eq(csbot_session_errmsg(s), "out of memory");
+            ck_assert_str_eq(csbot_session_get_profile(s, "name"), "Li");
+        } else {
+            ck_assert_int_eq(rc1, CSBOT_OK);
+            ck_assert_str_eq(csbot_session_get_profile(s, "name"), big);
+        }
+        kb_alloc.failed = 0;
+        kb_alloc.fail_at = kb_alloc.count + n;
+        int rc2 = csbot_session_set_profile(s, "level", big);
+        int failed2 = kb_alloc.failed;
+        kb_alloc.fail_at = 0;
+        if (failed2) {
+            ck_assert_int_eq(rc2, CSBOT_ENOMEM);
+            ck_assert_ptr_null(csbot_session_get_profile(s, "level"));
+        } else {
+            ck_assert_int_eq(rc2, CSBOT_OK);
+        }
+        csbot_session_free(s);
+        if (!failed1 && !failed2)
+            break;
+    }
+    ck_assert_int_gt(failures, 0);
+}
+END_TEST
+
 START_TEST(warm_reply_no_alloc) {
     ck_assert_ptr_nonnull(kb);
     static const char *const msgs[] = {
@@ -314,6 +361,7 @@ Suite *oom_suite(void) {
     tcase_add_test(tc, first_reply_oom);
     tcase_add_test(tc, warm_reply_no_alloc);
     tcase_add_test(tc, reply_oom_commit_keeps_slot);
+    tcase_add_test(tc, set_profile_oom_keeps_old_value);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,8 +2,9 @@
  * check_stats.c - csbot_stats: after known conversations and a flush, the
  * JSON figures are exact: replies, actions, handoff reasons, intent hits,
  * resolution rate, satisfaction, messages by hour of the shop's day (fake
- * clock, UTC offset), the bounded log of unanswered messages; and sessions
- * on two threads sharing one stats object give exact totals.
+ * clock, UTC offset), the bounded log of unanswered messages; sessions on
+ * two threads sharing one stats object give exact totals; and running out
+ * of memory while writing the JSON is reported, not hidden.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "session.h" /* csbot__stats_new_alloc */
 #include "tests.h"
 
 static const char *const kb_parts[] = {
@@ -458,6 +460,60 @@ START_TEST(flushes_are_rate_limited) {
 }
 END_TEST
 
+/* Each allocation csbot_stats_json() makes fails in turn: the call must
+ * return 0 and write "" (it used to return "{}", an object any reader takes
+ * for "no figures yet"), leak nothing, and leave the figures intact for the
+ * next call. Guards against a failure that looks like a success. */
+START_TEST(json_out_of_memory_is_visible) {
+    t_alloc ta = {0};
+    csbot_stats *st = NULL;
+    ck_assert_int_eq(csbot__stats_new_alloc(&st, 0, 0, t_alloc_fn, &ta),
+                     CSBOT_OK);
+    csbot_session *s = session_with(st, NULL);
+    t_say(s, "可以退货吗");
+    t_say(s, "what is the weather on mars");
+    csbot_session_flush_stats(s); /* the intent names are allocated here */
+    size_t want = csbot_stats_json(st, NULL, 0);
+    ck_assert_uint_gt(want, 2);
+    char *ref = malloc(want + 1), *buf = malloc(want + 1);
+    ck_assert_ptr_nonnull(ref);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(csbot_stats_json(st, ref, want + 1), want);
+    ck_assert_ptr_nonnull(strstr(ref, "\"return_policy\":1"));
+    long live = ta.live, failures = 0;
+    for (long n = 1; n < 1000; n++) {
+        ta.count = 0;
+        ta.failed = 0;
+        ta.fail_at = n;
+        memset(buf, 'x', want + 1);
+        size_t got = csbot_stats_json(st, buf, want + 1);
+        ta.fail_at = 0;
+        ck_assert_int_eq(ta.live, live); /* nothing leaked */
+        if (!ta.failed) {
+            ck_assert_uint_eq(got, want);
+            ck_assert_str_eq(buf, ref);
+            break;
+        }
+        failures++;
+        ck_assert_msg(got == 0, "allocation %ld failed: returned %zu (%s)", n,
+                      got, buf);
+        ck_assert_str_eq(buf, "");
+        /* size 0 also says 0 */
+        ta.count = 0;
+        ta.failed = 0;
+        ta.fail_at = n;
+        ck_assert_uint_eq(csbot_stats_json(st, NULL, 0), 0);
+        ta.fail_at = 0;
+    }
+    ck_assert_int_gt(failures, 0); /* the loop did inject failures */
+    free(ref);
+    free(buf);
+    csbot_session_free(s);
+    csbot_stats_free(st);
+    ck_assert_int_eq(ta.live, 0);
+}
+END_TEST
+
 Suite *stats_suite(void) {
     Suite *s = suite_create("stats");
     TCase *tc = tcase_create("figures");
@@ -472,6 +528,7 @@ Suite *stats_suite(void) {
     tcase_add_test(tc, host_handoff_counted);
     tcase_add_test(tc, two_threads_exact_totals);
     tcase_add_test(tc, flushes_are_rate_limited);
+    tcase_add_test(tc, json_out_of_memory_is_visible);
     suite_add_tcase(s, tc);
     return s;
 }
