@@ -155,7 +155,7 @@ VALGRIND = valgrind --suppressions=test/valgrind.supp --leak-check=full --errors
 
 .PHONY: all deps test test-nodeps tests check-header valgrind run run-nodeps \
 	examples install uninstall check-abi lint bench eval bench-peers clean FORCE \
-	serve serve-nodeps bench-server \
+	serve serve-nodeps bench-server replay \
 	encoder
 
 all: $(ALL_TARGETS)
@@ -286,6 +286,7 @@ test: deps encoder
 test-nodeps: all $(TEST_BIN) $(if $(SERVER_TEST_SRCS),$(SERVER_TEST_BIN))
 	$(TEST_ENV) ./$(TEST_BIN)
 	$(if $(SERVER_TEST_SRCS),$(TEST_ENV) ./$(SERVER_TEST_BIN))
+	+@$(MAKE) --no-print-directory replay
 	+@$(MAKE) --no-print-directory check-header
 	@failed=''; \
 	for s in $(TEST_SCRIPTS); do \
@@ -408,6 +409,37 @@ lint:
 	done; \
 	if [ $$status -ne 0 ]; then echo "lint: FAILED" >&2; exit 1; fi; \
 	echo "lint: OK"
+
+# ---------------------------------------------------------------------------
+# Fuzzing (fuzz/fuzz.mk: make fuzz-build fuzz fuzz-smoke fuzz-regress, with
+# clang and libFuzzer) and the replay of the inputs that once crashed, with
+# the project's compiler, in make test (fuzz/replay.c drives the harness).
+
+include fuzz/fuzz.mk
+
+REPLAY_NAMES := $(notdir $(basename $(filter-out fuzz/common.h fuzz/replay.c fuzz/gen_states.c,$(wildcard fuzz/*.c))))
+REPLAY_BINS := $(REPLAY_NAMES:%=$(BUILD)/replay/%)
+# (harnesses use the public header; server_api also server/)
+$(BUILD)/obj/fuzz/%.o: fuzz/%.c $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) $(SERVER_CPPFLAGS) -DCSBOT_FUZZ_ROOT='"$(CURDIR)"' $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/replay/server_api: $(BUILD)/obj/fuzz/server_api.o $(BUILD)/obj/fuzz/replay.o $(SERVER_LIB_OBJS) $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -Wl,--wrap=crypto_pwhash_str -o $@ $^ $(SERVER_LIBS) $(DEP_LIBS)
+
+$(BUILD)/replay/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay.o $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+replay: $(REPLAY_BINS)
+	@for n in $(REPLAY_NAMES); do \
+		files=$$(find fuzz/regress/$$n -type f ! -name '.*' 2>/dev/null | sort); \
+		[ -n "$$files" ] || continue; \
+		echo "== replay $$n: $$(echo "$$files" | wc -l) inputs that once crashed"; \
+		$(TEST_ENV) ./$(BUILD)/replay/$$n $$files > $(BUILD)/replay/$$n.log 2>&1 \
+			|| { tail -n 40 $(BUILD)/replay/$$n.log; echo "replay $$n: FAILED" >&2; exit 1; }; \
+	done; echo "replay: OK"
 
 # ---------------------------------------------------------------------------
 
