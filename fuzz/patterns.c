@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cJSON_AddNumberToObject(root, "csbot", 1);
     cJSON_AddStringToObject(root, "name", "fuzz patterns");
     cJSON *slots = cJSON_AddObjectToObject(root, "slots");
-    char names[4][8];
+    char names[4][16];
     const char *slot_names[4];
     for (unsigned i = 0; i < nslot; i++) {
         snprintf(names[i], sizeof names[i], "s%u", i);

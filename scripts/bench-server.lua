@@ -81,6 +81,16 @@ function request()
     return reqs[conv * #messages + msg + 1]
 end
 
+-- With CSBOT_BENCH_DELAY_MS, each connection waits that long after each
+-- answer before its next message: a customer who types, not a flood, so the
+-- latency is measured at a set load rather than at saturation.
+local think = tonumber(os.getenv("CSBOT_BENCH_DELAY_MS") or "0")
+if think > 0 then
+    function delay()
+        return think
+    end
+end
+
 function response(status, headers, body)
     if status < 200 or status > 299 then
         non2xx = non2xx + 1

@@ -18,6 +18,9 @@
 #   BENCH_DURATION       seconds per run (default 10)
 #   BENCH_THREADS        wrk threads (default 2)
 #   BENCH_CONVERSATIONS  conversations (default 200)
+#   BENCH_RATE           a last run at this offered load (replies/s, default
+#                        10000; 0: none) from BENCH_RATE_CONNECTIONS (100)
+#                        connections, each waiting after each answer
 #
 # Writes $BUILD/bench-server/: results.txt (the table), wrk-cN.txt (wrk's own
 # report of each run) and server.log; the database lives in
@@ -32,6 +35,8 @@ CONNECTIONS=${BENCH_CONNECTIONS:-1 10 100}
 DURATION=${BENCH_DURATION:-10}
 THREADS=${BENCH_THREADS:-2}
 NCONV=${BENCH_CONVERSATIONS:-200}
+RATE=${BENCH_RATE:-10000}
+RATE_CONNECTIONS=${BENCH_RATE_CONNECTIONS:-100}
 OUT=$BUILD/bench-server
 DATA=$OUT/data
 
@@ -126,26 +131,37 @@ results=$OUT/results.txt
     echo "csbot-server $(date -u +%Y-%m-%dT%H:%M:%SZ), $NCONV conversations, wrk -t$THREADS (at most one per connection) -d${DURATION}s"
     printf '%12s %12s %10s %10s %10s\n' connections replies/s p50_ms p99_ms errors
 } >"$results"
-for c in $CONNECTIONS; do
-    t=$THREADS
+# run_wrk CONNECTIONS DELAY_MS LABEL: one wrk run, one line of results.
+run_wrk() {
+    local c=$1 d=$2 label=$3 t=$THREADS line
     [ "$c" -lt "$t" ] && t=$c
-    echo "== wrk -t$t -c$c -d${DURATION}s --latency"
-    CSBOT_BENCH_IDS=$DATA/ids.txt CSBOT_BENCH_THREADS=$t \
+    echo "== wrk -t$t -c$c -d${DURATION}s --latency${d:+ (each connection waits $d ms after each answer)}"
+    CSBOT_BENCH_IDS=$DATA/ids.txt CSBOT_BENCH_THREADS=$t CSBOT_BENCH_DELAY_MS=$d \
         timeout -k 5 $((DURATION + 60)) \
         wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 10s --latency -s scripts/bench-server.lua "$BASE" \
-        >"$OUT/wrk-c$c.txt" 2>&1 || { cat "$OUT/wrk-c$c.txt" >&2; die "wrk failed"; }
-    line=$(grep '^CSBOT_RESULT ' "$OUT/wrk-c$c.txt" | tail -n 1)
-    [ -n "$line" ] || { cat "$OUT/wrk-c$c.txt" >&2; die "no result from wrk"; }
+        >"$OUT/wrk-c$c$label.txt" 2>&1 || { cat "$OUT/wrk-c$c$label.txt" >&2; die "wrk failed"; }
+    line=$(grep '^CSBOT_RESULT ' "$OUT/wrk-c$c$label.txt" | tail -n 1)
+    [ -n "$line" ] || { cat "$OUT/wrk-c$c$label.txt" >&2; die "no result from wrk"; }
     # shellcheck disable=SC2086 # the fields are NAME=NUMBER words
-    printf '%s\n' $line | awk -F= -v c="$c" '
+    printf '%s\n' $line | awk -F= -v c="$c$label" '
         { v[$1] = $2 }
         END {
             ok = v["requests"] - v["non2xx"]
-            printf "%12d %12.1f %10.2f %10.2f %10d\n", c, ok / (v["duration_us"] / 1e6),
+            printf "%12s %12.1f %10.2f %10.2f %10d\n", c, ok / (v["duration_us"] / 1e6),
                 v["p50_us"] / 1000, v["p99_us"] / 1000, v["non2xx"] + v["socket_errors"]
         }' >>"$results"
     kill -0 "$server_pid" 2>/dev/null || die "the server died during the run (see $OUT/server.log)"
+}
+
+for c in $CONNECTIONS; do
+    run_wrk "$c" "" ""
 done
+# The same conversations at a set load: RATE replies/s offered by RATE_CONNECTIONS
+# customers, each waiting RATE_CONNECTIONS*1000/RATE ms after each answer
+# (the rate reached is a little under RATE: the wait comes on top of the latency).
+if [ "$RATE" -gt 0 ]; then
+    run_wrk "$RATE_CONNECTIONS" $((RATE_CONNECTIONS * 1000 / RATE)) "@$RATE/s"
+fi
 
 # What the bot did meanwhile (a run full of handoffs would not measure answers).
 metrics=$(curl -sS --max-time 5 "$BASE/metrics" || true)
