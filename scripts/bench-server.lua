@@ -84,7 +84,7 @@ end
 -- With CSBOT_BENCH_DELAY_MS, each connection waits that long after each
 -- answer before its next message: a customer who types, not a flood, so the
 -- latency is measured at a set load rather than at saturation.
-local think = tonumber(os.getenv("CSBOT_BENCH_DELAY_MS") or "0")
+local think = tonumber(os.getenv("CSBOT_BENCH_DELAY_MS") or "") or 0
 if think > 0 then
     function delay()
         return think

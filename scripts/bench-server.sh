@@ -106,18 +106,24 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 start_server
 echo "server: $BASE (pid $server_pid, database $DATA/csbot.db)"
 
-echo "== creating $NCONV conversations"
-: >"$DATA/ids.txt"
-for i in $(seq "$NCONV"); do
-    lang=zh-Hans
-    [ $((i % 2)) -eq 0 ] && lang=en
-    answer=$(curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
-        -d "{\"profile\":{\"name\":\"bench$i\",\"lang\":\"$lang\"}}" "$BASE/api/v1/conversations") ||
-        die "POST /api/v1/conversations failed"
-    id=$(printf '%s' "$answer" | sed -n 's/.*"id" *: *"\([0-9a-f]\{32\}\)".*/\1/p')
-    [ -n "$id" ] || die "POST /api/v1/conversations answered: $answer"
-    echo "$id" >>"$DATA/ids.txt"
-done
+# new_conversations: $NCONV fresh conversations into $DATA/ids.txt (each run
+# gets its own, so that no run measures conversations an earlier one left
+# with a person).
+new_conversations() {
+    echo "== creating $NCONV conversations"
+    : >"$DATA/ids.txt"
+    for i in $(seq "$NCONV"); do
+        lang=zh-Hans
+        [ $((i % 2)) -eq 0 ] && lang=en
+        answer=$(curl -sS --max-time 5 -X POST -H 'Content-Type: application/json' \
+            -d "{\"profile\":{\"name\":\"bench$i\",\"lang\":\"$lang\"}}" "$BASE/api/v1/conversations") ||
+            die "POST /api/v1/conversations failed"
+        id=$(printf '%s' "$answer" | sed -n 's/.*"id" *: *"\([0-9a-f]\{32\}\)".*/\1/p')
+        [ -n "$id" ] || die "POST /api/v1/conversations answered: $answer"
+        echo "$id" >>"$DATA/ids.txt"
+    done
+}
+new_conversations
 
 # One sanity turn, so that a broken server fails here and not as 100% errors.
 first=$(head -n 1 "$DATA/ids.txt")
@@ -135,12 +141,13 @@ results=$OUT/results.txt
 run_wrk() {
     local c=$1 d=$2 label=$3 t=$THREADS line
     [ "$c" -lt "$t" ] && t=$c
+    new_conversations
     echo "== wrk -t$t -c$c -d${DURATION}s --latency${d:+ (each connection waits $d ms after each answer)}"
     CSBOT_BENCH_IDS=$DATA/ids.txt CSBOT_BENCH_THREADS=$t CSBOT_BENCH_DELAY_MS=$d \
         timeout -k 5 $((DURATION + 60)) \
         wrk -t"$t" -c"$c" -d"${DURATION}s" --timeout 10s --latency -s scripts/bench-server.lua "$BASE" \
         >"$OUT/wrk-c$c$label.txt" 2>&1 || { cat "$OUT/wrk-c$c$label.txt" >&2; die "wrk failed"; }
-    line=$(grep '^CSBOT_RESULT ' "$OUT/wrk-c$c$label.txt" | tail -n 1)
+    line=$(grep '^CSBOT_RESULT ' "$OUT/wrk-c$c$label.txt" | tail -n 1 || true)
     [ -n "$line" ] || { cat "$OUT/wrk-c$c$label.txt" >&2; die "no result from wrk"; }
     # shellcheck disable=SC2086 # the fields are NAME=NUMBER words
     printf '%s\n' $line | awk -F= -v c="$c$label" '
@@ -160,7 +167,7 @@ done
 # customers, each waiting RATE_CONNECTIONS*1000/RATE ms after each answer
 # (the rate reached is a little under RATE: the wait comes on top of the latency).
 if [ "$RATE" -gt 0 ]; then
-    run_wrk "$RATE_CONNECTIONS" $((RATE_CONNECTIONS * 1000 / RATE)) "@$RATE/s"
+    run_wrk "$RATE_CONNECTIONS" $((RATE_CONNECTIONS * 1000 / RATE)) "@${RATE}"
 fi
 
 # What the bot did meanwhile (a run full of handoffs would not measure answers).
