@@ -158,7 +158,7 @@ static void serve(app *a, int sfd, int ifd, const char *base) {
     int64_t reload_at = 0, evict_at = mono_ms() + 10000, checkpoint_at = 0;
     for (;;) {
         struct pollfd p[2] = {{sfd, POLLIN, 0}, {ifd, POLLIN, 0}};
-        int n = poll(p, ifd >= 0 ? 2 : 1, 200);
+        int n = poll(p, ifd >= 0 ? 2 : 1, SRV_CHECKPOINT_MS);
         if (n < 0 && errno != EINTR)
             break;
         if (n > 0 && (p[0].revents & POLLIN)) {

@@ -28,7 +28,7 @@ enum {
     SRV_LOGIN_HOURS = 12,        /* agent login lifetime */
     SRV_IDLE_EVICT_MS = 600000,  /* conversations idle this long leave memory */
     SRV_TRANSCRIPT_TURNS = 8,    /* turns in a session's saved state */
-    SRV_CHECKPOINT_MS = 250      /* how often the WAL is copied back */
+    SRV_CHECKPOINT_MS = 100      /* how often the WAL is copied back */
 };
 
 typedef struct app {

@@ -40,7 +40,7 @@ struct store {
 static _Thread_local char errbuf[256];
 
 /* WAL frames (1 KiB pages) past which a checkpoint holds writers back to
- * finish, so the WAL starts over: about a quarter second of full load. */
+ * finish, so the WAL starts over: some 40 ms of writing at full load. */
 enum { STORE_WAL_CATCH_UP = 4096 };
 
 const char *store_errmsg(void) { return errbuf; }

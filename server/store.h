@@ -81,7 +81,7 @@ typedef struct turn_rec {
  * commit), each still all or nothing. */
 int store_turn(store *st, const turn_rec *t, long *ticket);
 /* Copy the WAL back into the database (the writer's automatic checkpoints
- * are off: the service calls this four times a second). The copy runs
+ * are off: the service calls this ten times a second). The copy runs
  * beside the writers; only when the WAL has grown past a bound does it hold
  * them back for the last part, so that the WAL starts over instead of
  * growing for as long as the load lasts. *copied receives the number of
