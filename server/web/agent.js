@@ -43,7 +43,8 @@
     const POLL_WAIT = 25;
     const LOGIN_PATH = '/api/v1/agent/login';
 
-    const LABELS = {
+    const C = window.csbotCommon;
+    const LABELS = C.withShared({
         zh: {
             title: '客服工作台',
             login_title: '客服登录',
@@ -102,16 +103,6 @@
             err_network: '网络连接不稳定，正在重试…',
             resolved_ok: '已结束服务，会话交回机器人。',
             lang_button: 'English',
-            lang_zh_Hans: '简体中文',
-            lang_zh_Hant: '繁體中文',
-            lang_en: '英文',
-            r_low_confidence: '置信度低',
-            r_repeated_miss: '多次未识别',
-            r_explicit_request: '客户要求人工',
-            r_intent: '需人工处理的问题',
-            r_sentiment: '客户情绪不佳',
-            r_repeated_question: '重复提问',
-            r_host: '系统转接',
             r_none: '无',
             via_button: '（客户点击了“转人工”按钮）'
         },
@@ -173,20 +164,10 @@
             err_network: 'Connection problem, retrying…',
             resolved_ok: 'Resolved; the bot has the conversation again.',
             lang_button: '中文',
-            lang_zh_Hans: 'Chinese (Simplified)',
-            lang_zh_Hant: 'Chinese (Traditional)',
-            lang_en: 'English',
-            r_low_confidence: 'Low confidence',
-            r_repeated_miss: 'Repeated misses',
-            r_explicit_request: 'Asked for a person',
-            r_intent: 'Needs a person',
-            r_sentiment: 'Upset customer',
-            r_repeated_question: 'Repeated question',
-            r_host: 'Handed off by the system',
             r_none: 'none',
             via_button: '(pressed the “talk to a person” button)'
         }
-    };
+    });
 
     const state = {
         ui: 'zh',
@@ -206,21 +187,8 @@
 
     /* --- labels ------------------------------------------------------------ */
 
-    function t(key, vars) {
-        let s = (LABELS[state.ui] && LABELS[state.ui][key]);
-        if (s === undefined)
-            s = LABELS.en[key] !== undefined ? LABELS.en[key] : key;
-        if (vars)
-            Object.keys(vars).forEach((k) => { s = s.replace('{' + k + '}', vars[k]); });
-        return s;
-    }
-
-    function initialUiLang() {
-        const saved = localStorage.getItem(STORE_LANG);
-        if (saved === 'zh' || saved === 'en')
-            return saved;
-        return (navigator.language || 'zh').toLowerCase().startsWith('zh') ? 'zh' : 'en';
-    }
+    const t = C.translator(LABELS, () => state.ui);
+    const initialUiLang = () => C.initialUiLang(STORE_LANG);
 
     const reasonText = (r) => t('r_' + (r || 'none'));
     const langText = (l) => (l ? t('lang_' + l.replace('-', '_')) : '');
@@ -265,55 +233,25 @@
 
     const pct = (x) => (typeof x === 'number' ? x.toFixed(2) : '–');
 
-    function el(tag, cls, text) {
-        const e = document.createElement(tag);
-        if (cls)
-            e.className = cls;
-        if (text !== undefined && text !== null)
-            e.textContent = String(text);
-        return e;
-    }
+    const el = C.el;
 
     /* --- HTTP ------------------------------------------------------------------ */
 
-    /* fetch JSON with the CSRF header on POSTs; throws an Error with .status */
+    /* common.js's request with this agent's CSRF token; a 403 on a POST
+     * refreshes the token once and retries, a 401 shows the login */
     async function api(method, path, body, opts) {
         opts = opts || {};
-        const ctl = new AbortController();
-        const timer = setTimeout(() => ctl.abort(), opts.timeout || 15000);
-        if (opts.signal)
-            opts.signal.addEventListener('abort', () => ctl.abort());
-        const headers = {'Accept': 'application/json'};
-        if (method !== 'GET' && state.me && state.me.csrf)
-            headers['X-CSRF-Token'] = state.me.csrf;
-        const init = {method, headers, credentials: 'same-origin', signal: ctl.signal};
-        if (body !== undefined) {
-            headers['Content-Type'] = 'application/json';
-            init.body = JSON.stringify(body);
-        }
-        let res;
         try {
-            res = await fetch(path, init);
-        } finally {
-            clearTimeout(timer);
-        }
-        let data = null;
-        if (res.status !== 204) {
-            try { data = await res.json(); } catch (e) { data = null; }
-        }
-        if (res.status === 403 && method !== 'GET' && !opts.retried && path !== LOGIN_PATH &&
-            await refreshMe())
-            return api(method, path, body, Object.assign({}, opts, {retried: true}));
-        if (res.status === 401 && path !== LOGIN_PATH)
-            loggedOut();
-        if (!res.ok) {
-            const info = data && data.error ? data.error : {};
-            const err = new Error(info.message || res.statusText || String(res.status));
-            err.status = res.status;
-            err.code = info.code;
+            return await C.request(method, path, body,
+                Object.assign({}, opts, {csrf: state.me && state.me.csrf}));
+        } catch (err) {
+            if (err.status === 403 && method !== 'GET' && !opts.retried && path !== LOGIN_PATH &&
+                await refreshMe())
+                return api(method, path, body, Object.assign({}, opts, {retried: true}));
+            if (err.status === 401 && path !== LOGIN_PATH)
+                loggedOut();
             throw err;
         }
-        return data;
     }
 
     const ticketPath = (suffix) => '/api/v1/agent/handoffs/' + encodeURIComponent(state.ticket) + (suffix || '');

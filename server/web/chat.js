@@ -176,37 +176,9 @@
 
     /* --- HTTP ---------------------------------------------------------------- */
 
-    /* fetch JSON; throws an Error with .status and .code on an error answer */
-    async function api(method, path, body, timeoutMs, signal) {
-        const ctl = new AbortController();
-        const timer = setTimeout(() => ctl.abort(), timeoutMs || 15000);
-        if (signal)
-            signal.addEventListener('abort', () => ctl.abort());
-        const opts = {method, credentials: 'same-origin', signal: ctl.signal,
-                      headers: {'Accept': 'application/json'}};
-        if (body !== undefined) {
-            opts.headers['Content-Type'] = 'application/json';
-            opts.body = JSON.stringify(body);
-        }
-        let res;
-        try {
-            res = await fetch(path, opts);
-        } finally {
-            clearTimeout(timer);
-        }
-        let data = null;
-        if (res.status !== 204) {
-            try { data = await res.json(); } catch (e) { data = null; }
-        }
-        if (!res.ok) {
-            const info = data && data.error ? data.error : {};
-            const err = new Error(info.message || res.statusText || String(res.status));
-            err.status = res.status;
-            err.code = info.code;
-            throw err;
-        }
-        return data;
-    }
+    /* fetch JSON (common.js); throws an Error with .status and .code */
+    const api = (method, path, body, timeoutMs, signal) =>
+        window.csbotCommon.request(method, path, body, {timeout: timeoutMs, signal});
 
     const convPath = (suffix) => '/api/v1/conversations/' + encodeURIComponent(state.id) + (suffix || '');
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -39,7 +39,8 @@
     const REFRESH_MS = 60000;
     const SVG = 'http://www.w3.org/2000/svg';
 
-    const LABELS = {
+    const C = window.csbotCommon;
+    const LABELS = C.withShared({
         zh: {
             title: '数据看板',
             login_title: '登录后查看数据看板',
@@ -91,22 +92,12 @@
             seconds: '{n} 秒',
             minutes: '{m} 分 {s} 秒',
             lang_button: 'English',
-            lang_zh_Hans: '简体中文',
-            lang_zh_Hant: '繁體中文',
-            lang_en: '英文',
             a_answer: '直接回答',
             a_ask: '追问信息',
             a_suggest: '推荐问题',
             a_fallback: '未识别',
             a_handoff: '转人工',
             a_silent: '人工处理中',
-            r_low_confidence: '置信度低',
-            r_repeated_miss: '多次未识别',
-            r_explicit_request: '客户要求人工',
-            r_intent: '需人工处理的问题',
-            r_sentiment: '客户情绪不佳',
-            r_repeated_question: '重复提问',
-            r_host: '系统转接',
             r_none: '其他'
         },
         en: {
@@ -160,25 +151,15 @@
             seconds: '{n} s',
             minutes: '{m} min {s} s',
             lang_button: '中文',
-            lang_zh_Hans: 'Chinese (Simplified)',
-            lang_zh_Hant: 'Chinese (Traditional)',
-            lang_en: 'English',
             a_answer: 'Answer',
             a_ask: 'Ask for details',
             a_suggest: 'Suggest',
             a_fallback: 'Fallback',
             a_handoff: 'Handoff',
             a_silent: 'With an agent',
-            r_low_confidence: 'Low confidence',
-            r_repeated_miss: 'Repeated misses',
-            r_explicit_request: 'Asked for a person',
-            r_intent: 'Needs a person',
-            r_sentiment: 'Upset customer',
-            r_repeated_question: 'Repeated question',
-            r_host: 'Handed off by the system',
             r_none: 'Other'
         }
-    };
+    });
 
     const state = {
         ui: 'zh',
@@ -193,21 +174,8 @@
 
     /* --- labels ------------------------------------------------------------ */
 
-    function t(key, vars) {
-        let s = LABELS[state.ui] && LABELS[state.ui][key];
-        if (s === undefined)
-            s = LABELS.en[key] !== undefined ? LABELS.en[key] : key;
-        if (vars)
-            Object.keys(vars).forEach((k) => { s = s.split('{' + k + '}').join(String(vars[k])); });
-        return s;
-    }
-
-    function initialUiLang() {
-        const saved = localStorage.getItem(STORE_LANG);
-        if (saved === 'zh' || saved === 'en')
-            return saved;
-        return (navigator.language || 'zh').toLowerCase().startsWith('zh') ? 'zh' : 'en';
-    }
+    const t = C.translator(LABELS, () => state.ui);
+    const initialUiLang = () => C.initialUiLang(STORE_LANG);
 
     function applyLabels() {
         document.documentElement.lang = state.ui === 'zh' ? 'zh-Hans' : 'en';
@@ -251,14 +219,7 @@
         return (state.ui === 'zh' ? it.title.zh || it.title.en : it.title.en || it.title.zh) || id;
     }
 
-    function el(tag, cls, text) {
-        const e = document.createElement(tag);
-        if (cls)
-            e.className = cls;
-        if (text !== undefined && text !== null)
-            e.textContent = String(text);
-        return e;
-    }
+    const el = C.el;
 
     function svgEl(tag, attrs, text) {
         const e = document.createElementNS(SVG, tag);
@@ -275,31 +236,17 @@
 
     /* --- HTTP --------------------------------------------------------------------- */
 
-    /* fetch JSON with the CSRF header on POSTs; throws an Error with .status */
+    /* common.js's request with this agent's CSRF token; a 403 on a POST
+     * refreshes the token once and retries */
     async function api(method, path, body, retried) {
-        const headers = {'Accept': 'application/json'};
-        if (method !== 'GET' && state.me && state.me.csrf)
-            headers['X-CSRF-Token'] = state.me.csrf;
-        const init = {method, headers, credentials: 'same-origin'};
-        if (body !== undefined) {
-            headers['Content-Type'] = 'application/json';
-            init.body = JSON.stringify(body);
-        }
-        const res = await fetch(path, init);
-        let data = null;
-        if (res.status !== 204) {
-            try { data = await res.json(); } catch (e) { data = null; }
-        }
-        if (res.status === 403 && method !== 'GET' && !retried && path !== LOGIN_PATH && await refreshMe())
-            return api(method, path, body, true);
-        if (!res.ok) {
-            const info = data && data.error ? data.error : {};
-            const err = new Error(info.message || res.statusText || String(res.status));
-            err.status = res.status;
-            err.code = info.code;
+        try {
+            return await C.request(method, path, body, {csrf: state.me && state.me.csrf});
+        } catch (err) {
+            if (err.status === 403 && method !== 'GET' && !retried && path !== LOGIN_PATH &&
+                await refreshMe())
+                return api(method, path, body, true);
             throw err;
         }
-        return data;
     }
 
     async function refreshMe() {
