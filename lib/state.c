@@ -293,7 +293,9 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
                     why > CSBOT_HANDOFF_HOST || t->rating < 0 || t->rating > 5 ||
                     bad_score(t->cscore[0]) || bad_score(t->cscore[1]) ||
                     bad_score(t->cscore[2]) || bad_score(t->conf) ||
-                    bad_time(t->time_ms)))
+                    bad_time(t->time_ms) ||
+                    /* a turn is recorded as the session's next one */
+                    (uint64_t)t->turn > (uint64_t)sh->turn + 1))
             rc = CSBOT_ESTATE;
         if (!rc && ta && (bad_text(&t->user, 0) || bad_text(&t->bot, 0) ||
                           bad_text(&t->intent, 0) || bad_text(&t->cands, 1)))
