@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "common.h"
 #include "auth.h"
 #include "convs.h"
 #include "metrics.h"
@@ -61,15 +62,6 @@ int __wrap_crypto_pwhash_str(char out[crypto_pwhash_STRBYTES],
                                     crypto_pwhash_MEMLIMIT_MIN);
 }
 
-#define CHECK(c)                                                             \
-    do {                                                                     \
-        if (!(c)) {                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, \
-                    #c);                                                     \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
-
 static app A;
 static char dir[256], db_path[320], kb_path[320];
 static char conv0[33], conv_last[33];
@@ -102,18 +94,18 @@ static int copy_file(const char *from, const char *to) {
     if (!in)
         return -1;
     FILE *out = fopen(to, "wb");
-    CHECK(out != NULL);
+    FUZZ_CHECK(out != NULL);
     char buf[65536];
     size_t n;
     while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        CHECK(fwrite(buf, 1, n, out) == n);
+        FUZZ_CHECK(fwrite(buf, 1, n, out) == n);
     fclose(in);
-    CHECK(fclose(out) == 0);
+    FUZZ_CHECK(fclose(out) == 0);
     return 0;
 }
 
 static void login(agent *ag) {
-    CHECK(auth_login(A.st, ag->name, PASSWORD, ag->cookie, ag->csrf) == 0);
+    FUZZ_CHECK(auth_login(A.st, ag->name, PASSWORD, ag->cookie, ag->csrf) == 0);
 }
 
 /* The number under any "ticket" key of a JSON answer. */
@@ -148,27 +140,27 @@ static int request(const char *method, const char *path, const char *after,
     void *held = NULL;
     api_handle(&A, &q, &r);
     if (r.status == 0) {
-        CHECK(with_waiter && w.listed && r.held != NULL && r.body == NULL);
+        FUZZ_CHECK(with_waiter && w.listed && r.held != NULL && r.body == NULL);
         held = r.held;
         r.held = NULL;
         /* what the message or the deadline would do */
-        CHECK(waiters_wake_key(A.wt, w.key) >= 1);
-        CHECK(woken && !w.listed);
+        FUZZ_CHECK(waiters_wake_key(A.wt, w.key) >= 1);
+        FUZZ_CHECK(woken && !w.listed);
         q.w = NULL;
         api_handle(&A, &q, &r);
-        CHECK(r.status != 0);
+        FUZZ_CHECK(r.status != 0);
     }
-    CHECK(r.status >= 100 && r.status <= 599);
-    CHECK(r.held == NULL);
-    CHECK(r.cookie[sizeof r.cookie - 1] == '\0' || memchr(r.cookie, 0, sizeof r.cookie));
+    FUZZ_CHECK(r.status >= 100 && r.status <= 599);
+    FUZZ_CHECK(r.held == NULL);
+    FUZZ_CHECK(r.cookie[sizeof r.cookie - 1] == '\0' || memchr(r.cookie, 0, sizeof r.cookie));
     if (r.body) {
-        CHECK(r.type != NULL);
+        FUZZ_CHECK(r.type != NULL);
         if (strstr(r.type, "json")) {
-            CHECK(strlen(r.body) == r.len);
+            FUZZ_CHECK(strlen(r.body) == r.len);
             cJSON *j = cJSON_ParseWithLength(r.body, r.len);
             if (!j)
                 fprintf(stderr, "invalid JSON answer: %.2000s\n", r.body);
-            CHECK(j != NULL);
+            FUZZ_CHECK(j != NULL);
             if (r.status == 201) {
                 const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
                 if (cJSON_IsString(id) && strlen(id->valuestring) == 32)
@@ -178,11 +170,11 @@ static int request(const char *method, const char *path, const char *after,
             cJSON_Delete(j);
         }
     } else {
-        CHECK(r.len == 0);
+        FUZZ_CHECK(r.len == 0);
     }
     int status = r.status;
     api_finish(&A, &r);
-    CHECK(r.body == NULL && r.held == NULL);
+    FUZZ_CHECK(r.body == NULL && r.held == NULL);
     waiters_remove(A.wt, &w);
     if (held) { /* http.c's on_completed */
         api_response done;
@@ -198,7 +190,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argv;
     const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(dir, sizeof dir, "%s/csbot-fuzz.XXXXXX", tmp);
-    CHECK(mkdtemp(dir) != NULL);
+    FUZZ_CHECK(mkdtemp(dir) != NULL);
     snprintf(db_path, sizeof db_path, "%s/t.db", dir);
     snprintf(kb_path, sizeof kb_path, "%s/kb.json", dir);
     atexit(cleanup);
@@ -217,22 +209,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     pthread_mutex_init(&A.kb_mu, NULL);
     csbot_kb *kb;
     csbot_error err = CSBOT_ERROR_INIT;
-    CHECK(csbot_kb_load_file(&kb, kb_path, NULL, &err) == 0);
-    CHECK(csbot_hub_new(&A.hub, kb) == 0);
+    FUZZ_CHECK(csbot_kb_load_file(&kb, kb_path, NULL, &err) == 0);
+    FUZZ_CHECK(csbot_hub_new(&A.hub, kb) == 0);
     srv_note_kb_loaded(&A);
     char msg[256];
-    CHECK(auth_init() == 0);
-    CHECK(store_open(&A.st, db_path, msg, sizeof msg) == 0);
-    CHECK(convs_new(&A.cv, &A) == 0);
-    CHECK(waiters_new(&A.wt) == 0);
-    CHECK(metrics_new(&A.m) == 0);
-    CHECK(ratelimit_new(&A.rl, 0) == 0);
+    FUZZ_CHECK(auth_init() == 0);
+    FUZZ_CHECK(store_open(&A.st, db_path, msg, sizeof msg) == 0);
+    FUZZ_CHECK(convs_new(&A.cv, &A) == 0);
+    FUZZ_CHECK(waiters_new(&A.wt) == 0);
+    FUZZ_CHECK(metrics_new(&A.m) == 0);
+    FUZZ_CHECK(ratelimit_new(&A.rl, 0) == 0);
     for (int i = 0; i < 2; i++) {
-        CHECK(auth_add_agent(A.st, AGENTS[i].name, PASSWORD, msg, sizeof msg) == 0);
+        FUZZ_CHECK(auth_add_agent(A.st, AGENTS[i].name, PASSWORD, msg, sizeof msg) == 0);
         login(&AGENTS[i]);
     }
     /* a conversation with a few turns, handed off: ticket0 */
-    CHECK(request("POST", "/api/v1/conversations", NULL, NULL, NULL, NULL, NULL,
+    FUZZ_CHECK(request("POST", "/api/v1/conversations", NULL, NULL, NULL, NULL, NULL,
                   PROFILE, strlen(PROFILE), 0, 0) == 201);
     memcpy(conv0, conv_last, sizeof conv0);
     char path[128];
@@ -241,12 +233,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                                        "{\"text\":\"我的订单202411223344到哪了\"}",
                                        "{\"text\":\"can I get an invoice\"}"};
     for (int i = 0; i < 3; i++)
-        CHECK(request("POST", path, NULL, NULL, NULL, NULL, NULL, says[i],
+        FUZZ_CHECK(request("POST", path, NULL, NULL, NULL, NULL, NULL, says[i],
                       strlen(says[i]), 0, 0) == 200);
     snprintf(path, sizeof path, "/api/v1/conversations/%s/handoff", conv0);
-    CHECK(request("POST", path, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0) == 200);
+    FUZZ_CHECK(request("POST", path, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0) == 200);
     ticket0 = ticket_last;
-    CHECK(ticket0 > 0);
+    FUZZ_CHECK(ticket0 > 0);
     return 0;
 }
 
@@ -328,7 +320,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     /* the body NUL-terminated, as http.c's */
     char *b = malloc(blen + 1);
-    CHECK(b != NULL);
+    FUZZ_CHECK(b != NULL);
     if (blen)
         memcpy(b, body, blen);
     b[blen] = '\0';
