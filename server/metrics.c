@@ -11,11 +11,10 @@
 
 enum { N_ACTIONS = 7, N_CODES = 6, N_BUCKETS = 12 };
 
-/* Handoff reasons the library names, plus the button's. */
-static const char *const REASONS[] = {
-    "low_confidence", "repeated_miss", "explicit_request", "intent",
-    "sentiment", "repeated_question", "host", "other"};
-enum { N_REASONS = sizeof REASONS / sizeof *REASONS };
+/* Handoffs are counted by the library's reason (csbot_handoff_reason_name
+ * of 1..CSBOT_HANDOFF_HOST; the button counts as explicit_request), slot 0
+ * for any other name. */
+enum { N_REASONS = CSBOT_HANDOFF_HOST + 1 };
 
 static const double BUCKETS[N_BUCKETS] = {
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
@@ -58,9 +57,9 @@ void metrics_reply(metrics *m, csbot_action action, double seconds) {
 }
 
 void metrics_handoff(metrics *m, const char *reason) {
-    size_t i = 0;
-    while (i < N_REASONS - 1 && strcmp(REASONS[i], reason) != 0)
-        i++;
+    int i = N_REASONS - 1;
+    while (i > 0 && strcmp(csbot_handoff_reason_name((csbot_handoff_reason)i), reason) != 0)
+        i--;
     atomic_fetch_add_explicit(&m->handoffs[i], 1, memory_order_relaxed);
 }
 
@@ -126,9 +125,10 @@ char *metrics_text(metrics *m, long open_handoffs, unsigned long generation,
             csbot_action_name((csbot_action)a), get(&m->replies[a]));
     put(&o, "# HELP csbot_handoffs_total Handoffs to a person by reason.\n"
             "# TYPE csbot_handoffs_total counter\n");
-    for (size_t r = 0; r < N_REASONS; r++)
-        put(&o, "csbot_handoffs_total{reason=\"%s\"} %lu\n", REASONS[r],
-            get(&m->handoffs[r]));
+    for (int r = 1; r <= N_REASONS; r++)
+        put(&o, "csbot_handoffs_total{reason=\"%s\"} %lu\n",
+            r < N_REASONS ? csbot_handoff_reason_name((csbot_handoff_reason)r) : "other",
+            get(&m->handoffs[r % N_REASONS]));
     put(&o, "# HELP csbot_reply_seconds Time to reply to a customer message,"
             " storage included.\n# TYPE csbot_reply_seconds histogram\n");
     unsigned long cum = 0;
