@@ -688,6 +688,12 @@ CSBOT_API double csbot_reply_sentiment(const csbot_reply *r);
 /** @brief Number of candidates (at most 5), best first. */
 CSBOT_API size_t csbot_reply_candidate_count(const csbot_reply *r);
 /**
+ * @brief How many candidates the reply's text lists as suggestions: the
+ * first N of csbot_reply_candidate(), in the order of the numbered list;
+ * 0 unless the action is CSBOT_ACTION_SUGGEST. Since: 0.2.0.
+ */
+CSBOT_API size_t csbot_reply_suggestion_count(const csbot_reply *r);
+/**
  * @brief Candidate i: intent id and confidence.
  * @return CSBOT_OK or CSBOT_ERANGE.
  */

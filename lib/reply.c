@@ -140,18 +140,24 @@ static int extract_slots(csbot_session *s, const char *text, size_t len) {
     return CSBOT_OK;
 }
 
+/* How many of the best candidates a suggestion lists: at most 3, and after
+ * the first only those with some confidence. */
+static size_t suggestion_count(const csbot__scratch *sc) {
+    size_t n = 0;
+    while (n < sc->ncand && n < 3 && (n == 0 || sc->cand[n].conf >= 0.05f))
+        n++;
+    return n;
+}
+
 static int add_suggestions(csbot_session *s, int li) {
     const csbot_kb *kb = s->kb;
     int rc = csbot__render(s, csbot__text3_get(&kb->msg[CSBOT__MSG_SUGGEST], li),
                            &s->out);
-    size_t shown = 0;
-    for (size_t i = 0; i < s->scr.ncand && shown < 3 && !rc; i++) {
-        const csbot__cand *c = &s->scr.cand[i];
-        if (i > 0 && c->conf < 0.05f)
-            break;
-        const csbot__intent *it = &kb->intents[c->intent];
+    size_t n = suggestion_count(&s->scr);
+    for (size_t i = 0; i < n && !rc; i++) {
+        const csbot__intent *it = &kb->intents[s->scr.cand[i].intent];
         const char *title = csbot__text3_get(&it->title, li);
-        rc = csbot__buf_printf(&s->alloc, &s->out, "\n%zu. %s", ++shown,
+        rc = csbot__buf_printf(&s->alloc, &s->out, "\n%zu. %s", i + 1,
                                title ? title : it->id);
     }
     return rc;
@@ -572,6 +578,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     r->reason = reason;
     r->sentiment = senti;
     r->ncand = sc->ncand;
+    r->nsuggest = action == CSBOT_ACTION_SUGGEST ? suggestion_count(sc) : 0;
     for (size_t i = 0; i < sc->ncand; i++) {
         r->cand_id[i] = kb->intents[sc->cand[i].intent].id;
         r->cand_score[i] = sc->cand[i].conf;

@@ -433,6 +433,9 @@ CSBOT_API double csbot_reply_sentiment(const csbot_reply *r) {
 CSBOT_API size_t csbot_reply_candidate_count(const csbot_reply *r) {
     return r ? r->ncand : 0;
 }
+CSBOT_API size_t csbot_reply_suggestion_count(const csbot_reply *r) {
+    return r ? r->nsuggest : 0;
+}
 CSBOT_API int csbot_reply_candidate(const csbot_reply *r, size_t i,
                                     const char **intent, double *score) {
     if (!r || i >= r->ncand)

@@ -76,6 +76,7 @@ struct csbot_reply {
     csbot_handoff_reason reason;
     double sentiment;
     size_t ncand;
+    size_t nsuggest; /* candidates the suggestion lists (the first ones) */
     const char *cand_id[CSBOT__MAXCAND];
     double cand_score[CSBOT__MAXCAND];
 };

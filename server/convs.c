@@ -340,29 +340,20 @@ static void add_str_or_null(cJSON *o, const char *key, const char *v) {
         cJSON_AddNullToObject(o, key);
 }
 
-/* The suggestions the library listed: its first three candidates, as in
- * the reply's text. */
+/* The suggestions the reply's text lists, with their titles. */
 static cJSON *suggestions(const csbot_reply *r, const csbot_kb *kb,
                           csbot_lang lang) {
     cJSON *arr = cJSON_CreateArray();
-    if (csbot_reply_action(r) != CSBOT_ACTION_SUGGEST)
-        return arr;
-    size_t n = csbot_reply_candidate_count(r), shown = 0;
-    for (size_t i = 0; i < n && shown < 3; i++) {
+    size_t n = csbot_reply_suggestion_count(r);
+    for (size_t i = 0; i < n; i++) {
         const char *id;
-        double score;
         size_t idx;
-        if (csbot_reply_candidate(r, i, &id, &score))
-            break;
-        if (i > 0 && score < 0.05)
-            break;
-        if (csbot_kb_intent_find(kb, id, &idx))
+        if (csbot_reply_candidate(r, i, &id, NULL) || csbot_kb_intent_find(kb, id, &idx))
             continue;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "intent", id);
         cJSON_AddStringToObject(o, "title", csbot_kb_intent_title(kb, idx, lang));
         cJSON_AddItemToArray(arr, o);
-        shown++;
     }
     return arr;
 }

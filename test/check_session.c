@@ -9,6 +9,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tests.h"
@@ -96,6 +97,40 @@ static int peek_cb(const csbot_handoff *h, void *ud) {
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
+
+/* The suggestions a reply lists are the first candidates, as many as its
+ * numbered list has, and none for any other action. */
+START_TEST(suggestion_count_matches_the_list) {
+    csbot_kb *shop = t_load("intents/shop.json");
+    csbot_session *s;
+    ck_assert_int_eq(csbot_session_new(&s, shop, NULL), CSBOT_OK);
+    const csbot_reply *r = t_say(s, "订单");
+    ck_assert_int_eq(csbot_reply_action(r), CSBOT_ACTION_SUGGEST);
+    size_t n = csbot_reply_suggestion_count(r);
+    ck_assert_uint_ge(n, 1);
+    ck_assert_uint_le(n, csbot_reply_candidate_count(r));
+    const char *text = csbot_reply_text(r);
+    for (size_t i = 0; i < n; i++) {
+        const char *id;
+        size_t idx;
+        char item[256];
+        ck_assert_int_eq(csbot_reply_candidate(r, i, &id, NULL), CSBOT_OK);
+        ck_assert_int_eq(csbot_kb_intent_find(shop, id, &idx), CSBOT_OK);
+        snprintf(item, sizeof item, "\n%zu. %s", i + 1,
+                 csbot_kb_intent_title(shop, idx, CSBOT_LANG_ZH_HANS));
+        ck_assert_msg(strstr(text, item), "'%s' not in '%s'", item, text);
+    }
+    char next[32];
+    snprintf(next, sizeof next, "\n%zu. ", n + 1);
+    ck_assert_ptr_null(strstr(text, next));
+    r = t_say(s, "我的快递到哪了");
+    ck_assert_int_ne(csbot_reply_action(r), CSBOT_ACTION_SUGGEST);
+    ck_assert_uint_eq(csbot_reply_suggestion_count(r), 0);
+    ck_assert_uint_eq(csbot_reply_suggestion_count(NULL), 0);
+    csbot_session_free(s);
+    csbot_kb_free(shop);
+}
+END_TEST
 
 START_TEST(new_rejects_bad_arguments) {
     csbot_session *s = (csbot_session *)&s; /* not NULL: must be reset */
@@ -645,6 +680,7 @@ Suite *session_suite(void) {
     TCase *tc = tcase_create("lifecycle");
     tcase_add_unchecked_fixture(tc, kb_setup, kb_teardown);
     tcase_add_test(tc, new_rejects_bad_arguments);
+    tcase_add_test(tc, suggestion_count_matches_the_list);
     tcase_add_test(tc, new_and_free);
     tcase_add_test(tc, turn_numbers_count_up);
     tcase_add_test(tc, reset_clears_conversation_keeps_profile);
