@@ -118,8 +118,6 @@ int waiters_wake_expired(waiters *wt, int64_t now) {
     return wake_if(wt, by_deadline, NULL, now);
 }
 
-int waiters_wake_all(waiters *wt) { return wake_if(wt, any, NULL, 0); }
-
 int waiters_close(waiters *wt) {
     pthread_mutex_lock(&wt->mu);
     wt->closed = 1;

@@ -29,11 +29,10 @@ int waiters_add(waiters *wt, waiter *w);
 /* Take w off the list if it is still there (a finished request); whether
  * it was. */
 int waiters_remove(waiters *wt, waiter *w);
-/* Wake (and take off the list) every waiter of key / past its deadline /
- * all. Returns how many were woken. */
+/* Wake (and take off the list) every waiter of key / past its deadline.
+ * Returns how many were woken. */
 int waiters_wake_key(waiters *wt, const void *key);
 int waiters_wake_expired(waiters *wt, int64_t now);
-int waiters_wake_all(waiters *wt);
 /* Shutdown: wake everybody and refuse new waiters from now on. */
 int waiters_close(waiters *wt);
 int waiters_count(waiters *wt);
