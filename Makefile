@@ -72,6 +72,8 @@ DEP_LIBS_EXTRA = -lstemmer -lm -lpthread
 CLI_PKGS   = libedit
 TEST_PKGS  = check
 SERVER_PKGS = libmicrohttpd sqlite3 libsodium libcjson
+# the WeChat protocol module (wechat/): XML, SHA-1/AES, the outbound API
+WX_PKGS = libxml-2.0 libcrypto libcurl libcjson
 
 # pkg_query(ARGS): run pkg-config, stop with a helpful message on failure.
 pkg_query = $(eval _pkgq := $$(shell $(PKG_CONFIG) $1 2>/dev/null))$(if \
@@ -91,6 +93,8 @@ TEST_CFLAGS = $(eval TEST_CFLAGS := $$(call sysinc,$$(call pkg_query,--cflags $(
 TEST_LIBS   = $(eval TEST_LIBS   := $$(call pkg_query,--libs $(TEST_PKGS)))$(TEST_LIBS)
 SERVER_CFLAGS = $(eval SERVER_CFLAGS := $$(call sysinc,$$(call pkg_query,--cflags $(SERVER_PKGS))))$(SERVER_CFLAGS)
 SERVER_LIBS   = $(eval SERVER_LIBS   := $$(call pkg_query,--libs $(SERVER_PKGS)))$(SERVER_LIBS)
+WX_CFLAGS = $(eval WX_CFLAGS := $$(call sysinc,$$(call pkg_query,--cflags $(WX_PKGS))))$(WX_CFLAGS)
+WX_LIBS   = $(eval WX_LIBS   := $$(call pkg_query,--libs $(WX_PKGS)))$(WX_LIBS)
 
 ALL_CFLAGS   = $(CFLAGS) $(PROJECT_CFLAGS) $(SAN_FLAGS) -MMD -MP
 ALL_CPPFLAGS = $(PROJECT_CPPFLAGS) $(CPPFLAGS) $(DEP_CFLAGS)
@@ -111,9 +115,14 @@ HEADERS   := $(sort $(wildcard include/*.h))
 SERVER_SRCS := $(sort $(wildcard server/*.c))
 WEB_FILES := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js))
 SERVER_TEST_SRCS := $(sort $(wildcard test/server/*.c))
+# The WeChat protocol module, linked into the server; its own Check tests.
+WX_SRCS := $(sort $(wildcard wechat/*.c))
+WX_TEST_SRCS := $(sort $(wildcard test/wechat/*.c))
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web_assets.o
+WX_OBJS := $(WX_SRCS:%.c=$(BUILD)/obj/%.o)
+WX_TEST_OBJS := $(WX_TEST_SRCS:%.c=$(BUILD)/obj/%.o)
+SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/web_assets.o $(WX_OBJS)
 SERVER_LIB_OBJS := $(filter-out $(BUILD)/obj/server/main.o,$(SERVER_OBJS))
 SERVER_TEST_OBJS := $(SERVER_TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -130,6 +139,7 @@ CLI_BIN    = $(BUILD)/csbot
 TEST_BIN   = $(BUILD)/check_csbot
 SERVER_BIN = $(BUILD)/csbot-server
 SERVER_TEST_BIN = $(BUILD)/check_server
+WX_TEST_BIN = $(BUILD)/check_wechat
 
 ALL_TARGETS = $(STATIC_LIB) $(SHARED_LIB) $(SHARED_LINKS) $(PC_FILE) \
 	$(if $(CLI_SRCS),$(CLI_BIN)) $(if $(SERVER_SRCS),$(SERVER_BIN))
@@ -183,7 +193,21 @@ $(BUILD)/obj/cli/%.o: cli/%.c $(BUILD)/.cflags
 	$(CC) $(ALL_CPPFLAGS) $(CLI_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
 # The server sees only the public header (-Iinclude), never lib/.
-SERVER_CPPFLAGS = -Iinclude -Iserver $(CPPFLAGS) $(DEP_CFLAGS) $(SERVER_CFLAGS) -D_DEFAULT_SOURCE
+SERVER_CPPFLAGS = -Iinclude -Iserver -Iwechat $(CPPFLAGS) $(DEP_CFLAGS) $(SERVER_CFLAGS) $(WX_CFLAGS) -D_DEFAULT_SOURCE
+# The WeChat module knows neither the library nor the server.
+WX_CPPFLAGS = -Iwechat $(CPPFLAGS) $(WX_CFLAGS) -D_DEFAULT_SOURCE
+
+$(BUILD)/obj/wechat/%.o: wechat/%.c $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) $(WX_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/test/wechat/%.o: test/wechat/%.c $(BUILD)/.cflags
+	@mkdir -p $(@D)
+	$(CC) $(WX_CPPFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(WX_TEST_BIN): $(WX_TEST_OBJS) $(WX_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(WX_TEST_OBJS) $(WX_OBJS) $(TEST_LIBS) $(WX_LIBS) -lpthread
+
 
 $(BUILD)/obj/server/%.o: server/%.c $(BUILD)/.cflags
 	@mkdir -p $(@D)
@@ -202,10 +226,10 @@ $(BUILD)/obj/test/server/%.o: test/server/%.c $(BUILD)/.cflags
 	$(CC) $(SERVER_CPPFLAGS) $(TEST_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
 $(SERVER_BIN): $(SERVER_OBJS) $(STATIC_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(SERVER_OBJS) $(STATIC_LIB) $(SERVER_LIBS) $(DEP_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SERVER_OBJS) $(STATIC_LIB) $(SERVER_LIBS) $(WX_LIBS) $(DEP_LIBS)
 
 $(SERVER_TEST_BIN): $(SERVER_TEST_OBJS) $(SERVER_LIB_OBJS) $(STATIC_LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(SERVER_TEST_OBJS) $(SERVER_LIB_OBJS) $(STATIC_LIB) $(TEST_LIBS) $(SERVER_LIBS) $(DEP_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SERVER_TEST_OBJS) $(SERVER_LIB_OBJS) $(STATIC_LIB) $(TEST_LIBS) $(SERVER_LIBS) $(WX_LIBS) $(DEP_LIBS)
 
 $(BUILD)/obj/test/%.o: test/%.c $(BUILD)/.cflags
 	@mkdir -p $(@D)
@@ -283,8 +307,9 @@ $(ENCODER): scripts/encoder.sh scripts/encoder-convert.js | $(DEPS_STAMP)
 test: deps encoder
 	+@$(MAKE) --no-print-directory test-nodeps
 
-test-nodeps: all $(TEST_BIN) $(if $(SERVER_TEST_SRCS),$(SERVER_TEST_BIN))
+test-nodeps: all $(TEST_BIN) $(if $(SERVER_TEST_SRCS),$(SERVER_TEST_BIN)) $(if $(WX_TEST_SRCS),$(WX_TEST_BIN))
 	$(TEST_ENV) ./$(TEST_BIN)
+	$(if $(WX_TEST_SRCS),$(TEST_ENV) ./$(WX_TEST_BIN))
 	$(if $(SERVER_TEST_SRCS),$(TEST_ENV) ./$(SERVER_TEST_BIN))
 	+@$(MAKE) --no-print-directory replay
 	+@$(MAKE) --no-print-directory check-header
@@ -426,7 +451,7 @@ $(BUILD)/obj/fuzz/%.o: fuzz/%.c $(BUILD)/.cflags
 
 $(BUILD)/replay/server_api: $(BUILD)/obj/fuzz/server_api.o $(BUILD)/obj/fuzz/replay.o $(SERVER_LIB_OBJS) $(STATIC_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -Wl,--wrap=crypto_pwhash_str -o $@ $^ $(SERVER_LIBS) $(DEP_LIBS)
+	$(CC) $(ALL_LDFLAGS) -Wl,--wrap=crypto_pwhash_str -o $@ $^ $(SERVER_LIBS) $(WX_LIBS) $(DEP_LIBS)
 
 $(BUILD)/replay/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay.o $(STATIC_LIB)
 	@mkdir -p $(@D)
