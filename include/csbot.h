@@ -72,9 +72,9 @@ extern "C" {
 /* Version                                                                   */
 
 #define CSBOT_VERSION_MAJOR 0
-#define CSBOT_VERSION_MINOR 2
+#define CSBOT_VERSION_MINOR 3
 #define CSBOT_VERSION_PATCH 0
-#define CSBOT_VERSION_STRING "0.2.0"
+#define CSBOT_VERSION_STRING "0.3.0"
 /** The version as 0xMMmmpp. */
 #define CSBOT_VERSION_NUM                                                    \
     ((CSBOT_VERSION_MAJOR << 16) | (CSBOT_VERSION_MINOR << 8) |              \
@@ -351,7 +351,8 @@ CSBOT_API int csbot_kb_intent_find(const csbot_kb *kb, const char *id,
                                    size_t *index);
 /**
  * @brief One of the knowledge base's messages, "fallback", "suggest",
- * "handoff" or "human_mode", in a language (falling back to another), as
+ * "handoff", "human_mode", "welcome" (for a channel's new follower) or
+ * "unsupported" (for a channel's picture or sticker; both since 0.3.0), in a language (falling back to another), as
  * written in the file (templates are not filled in). NULL for an unknown
  * name or when the base has none. Borrowed, valid for the knowledge base's
  * lifetime. Since: 0.2.0.

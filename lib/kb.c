@@ -264,15 +264,18 @@ CSBOT_API int csbot_kb_intent_find(const csbot_kb *kb, const char *id,
     return CSBOT_ERANGE;
 }
 
+const char *const csbot__msg_names[CSBOT__MSG_COUNT + 1] = {
+    [CSBOT__MSG_FALLBACK] = "fallback",   [CSBOT__MSG_SUGGEST] = "suggest",
+    [CSBOT__MSG_HANDOFF] = "handoff",     [CSBOT__MSG_HUMAN] = "human_mode",
+    [CSBOT__MSG_WELCOME] = "welcome",     [CSBOT__MSG_UNSUPPORTED] = "unsupported",
+    [CSBOT__MSG_COUNT] = NULL};
+
 CSBOT_API const char *csbot_kb_message(const csbot_kb *kb, const char *name,
                                        csbot_lang lang) {
-    static const char *const names[CSBOT__MSG_COUNT] = {
-        [CSBOT__MSG_FALLBACK] = "fallback", [CSBOT__MSG_SUGGEST] = "suggest",
-        [CSBOT__MSG_HANDOFF] = "handoff", [CSBOT__MSG_HUMAN] = "human_mode"};
     if (!kb || !name)
         return NULL;
     for (int m = 0; m < CSBOT__MSG_COUNT; m++)
-        if (strcmp(names[m], name) == 0)
+        if (strcmp(csbot__msg_names[m], name) == 0)
             return csbot__text3_get(&kb->msg[m], text_lang(lang));
     return NULL;
 }

@@ -89,8 +89,12 @@ enum {
     CSBOT__MSG_SUGGEST,
     CSBOT__MSG_HANDOFF,
     CSBOT__MSG_HUMAN,
+    CSBOT__MSG_WELCOME,     /* for channels: a new follower */
+    CSBOT__MSG_UNSUPPORTED, /* for channels: a picture, a sticker... */
     CSBOT__MSG_COUNT
 };
+/* The messages' names in the file, by CSBOT__MSG_*, then NULL. */
+extern const char *const csbot__msg_names[CSBOT__MSG_COUNT + 1];
 
 struct csbot_kb {
     csbot__alloc alloc;

@@ -757,8 +757,7 @@ static int fill_text3(loader *L, const cJSON *shop, csbot__text3 *t,
 }
 
 static int load_messages(loader *L, const cJSON *v, const cJSON *shop) {
-    static const char *const keys[] = {"fallback", "suggest", "handoff",
-                                       "human_mode", NULL};
+    const char *const *keys = csbot__msg_names;
     int rc = want(L, v, is_obj, "an object");
     if (!rc)
         rc = check_keys(L, v, keys);
@@ -785,6 +784,10 @@ static const struct {
     {"正在为您转接人工客服，请稍候。",
      "I'm connecting you to a human agent. One moment, please."},
     {"", ""},
+    {"您好，我是智能客服，有什么可以帮您？",
+     "Hello! I'm the shop's assistant. How can I help?"},
+    {"暂时只能看懂文字消息，请用文字描述您的问题。",
+     "I can only read text for now; please type your question."},
 };
 
 static int default_messages(loader *L) {

@@ -171,7 +171,12 @@ START_TEST(titles_and_messages) {
                      "Connecting you to a human agent, one moment please.");
     ck_assert_str_eq(csbot_kb_message(demo, "suggest", CSBOT_LANG_ZH_HANS), "您是想问：");
     ck_assert_ptr_nonnull(csbot_kb_message(demo, "human_mode", CSBOT_LANG_ZH_HANT));
-    ck_assert_ptr_null(csbot_kb_message(demo, "welcome", CSBOT_LANG_EN));
+    /* the channels' messages: the built-in defaults when the file has none */
+    ck_assert_str_eq(csbot_kb_message(demo, "welcome", CSBOT_LANG_EN),
+                     "Hello! I'm the shop's assistant. How can I help?");
+    ck_assert_str_eq(csbot_kb_message(demo, "unsupported", CSBOT_LANG_ZH_HANT),
+                     "暫時只能看懂文字消息，請用文字描述您的問題。");
+    ck_assert_ptr_null(csbot_kb_message(demo, "greeting", CSBOT_LANG_EN));
     ck_assert_ptr_null(csbot_kb_message(NULL, "handoff", CSBOT_LANG_EN));
 }
 END_TEST
