@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "auth.h"
+#include "channel.h"
 #include "convs.h"
 #include "kbfile.h"
 #include "metrics.h"
@@ -277,7 +278,7 @@ static void post_message(app *a, const api_request *q, api_response *r,
         cJSON *reply;
         int code;
         char err[256] = "";
-        int rc = conv_turn(a->cv, c, text, strlen(text), &reply, &code, err,
+        int rc = conv_turn(a->cv, c, text, strlen(text), NULL, &reply, &code, err,
                            sizeof err);
         if (rc == 0)
             reply_json(r, 200, reply);
@@ -536,8 +537,22 @@ static void ticket_post(app *a, const api_request *q, api_response *r,
         } else if (strcmp(what, "messages") == 0) {
             long seq = 0;
             rc = conv_agent_say(a->cv, c, ticket, ag->name, text, &seq);
+            long code = 0;
+            char err[300];
             if (rc) {
                 op_error(r, rc, rc == CV_ECONFLICT ? store_errmsg() : NULL);
+            } else if (channels_deliver(a, conv_id(c), text, &code, err, sizeof err)) {
+                /* stored, but WeChat refused it: the agent must know, and
+                 * the transcript says so */
+                char note[400];
+                snprintf(note, sizeof note, "WeChat did not deliver the message: %s", err);
+                conv_system_say(a->cv, c, note, &seq);
+                cJSON *res = cJSON_CreateObject();
+                cJSON_AddStringToObject(res, "error", "not_delivered");
+                cJSON_AddStringToObject(res, "message", note);
+                cJSON_AddNumberToObject(res, "errcode", (double)code);
+                cJSON_AddNumberToObject(res, "seq", (double)seq);
+                reply_json(r, 502, res);
             } else {
                 cJSON *res = cJSON_CreateObject();
                 cJSON_AddNumberToObject(res, "seq", (double)seq);
@@ -741,6 +756,14 @@ void api_handle(app *a, const api_request *q, api_response *r) {
             not_found(r);
         if (!r->cache)
             r->cache = "no-store";
+        return;
+    }
+    if (n == 1 && strcmp(seg[0], "wechat") == 0 && a->wechat) {
+        channel_handle(a->wechat, q, r);
+        return;
+    }
+    if (n == 1 && strcmp(seg[0], "wecom") == 0 && a->wecom) {
+        channel_handle(a->wecom, q, r);
         return;
     }
     if (!is_method(q, "GET") && !is_method(q, "HEAD")) {

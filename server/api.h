@@ -24,6 +24,9 @@ typedef struct api_request {
     const char *body;   /* may be NULL when body_len is 0 */
     size_t body_len;
     int body_too_big;   /* the body was cut at SRV_MAX_BODY */
+    /* any query parameter by name (the WeChat channels' signatures) */
+    const char *(*arg)(void *ctx, const char *name);
+    void *arg_ctx;
     /* long polls: the waiter to register (NULL: never wait) */
     waiter *w;
 } api_request;

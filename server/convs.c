@@ -279,6 +279,7 @@ void conv_unlock(conv *c) { pthread_mutex_unlock(&c->mu); }
 const char *conv_id(const conv *c) { return c->id; }
 long conv_seq(const conv *c) { return c->seq; }
 conv_status conv_get_status(const conv *c) { return c->status; }
+long conv_ticket(const conv *c) { return c->ticket; }
 
 /* --- helpers for the operations ------------------------------------------- */
 
@@ -400,7 +401,8 @@ static double mono_seconds(void) {
 /* --- customer turns -------------------------------------------------------- */
 
 int conv_turn(convs *cv, conv *c, const char *text, size_t len,
-              cJSON **reply, int *code, char *err, size_t errlen) {
+              const turn_opts *o, cJSON **reply, int *code, char *err,
+              size_t errlen) {
     *reply = NULL;
     *code = 0;
     double t0 = mono_seconds();
@@ -442,7 +444,10 @@ int conv_turn(convs *cv, conv *c, const char *text, size_t len,
                   .nmsgs = act == CSBOT_ACTION_SILENT ? 1 : 2,
                   .state = state, .state_len = state_len, .status = status,
                   .lang = lang, .handoff_reason = reason,
-                  .handoff_text = copy, .handoff_packet = c->packet};
+                  .handoff_text = copy, .handoff_packet = c->packet,
+                  .handoff_status = o ? o->handoff_status : NULL,
+                  .msg_channel = o ? o->msg_channel : NULL,
+                  .msg_id = o ? o->msg_id : NULL};
     long ticket = 0;
     if (store_turn(cv->a->st, &t, &ticket)) {
         snprintf(err, errlen, "%s", store_errmsg());
@@ -656,6 +661,59 @@ int conv_resolve(convs *cv, conv *c, long ticket, const char *agent,
     c->status = CONV_BOT;
     c->ticket = 0;
     c->agent[0] = '\0';
+    conv_unlock(c);
+    waiters_wake_key(cv->a->wt, c);
+    return 0;
+}
+
+int conv_system_say(convs *cv, conv *c, const char *text, long *seq) {
+    conv_lock(c);
+    msg_rec m = {.seq = c->seq + 1, .role = "system", .text = text, .lang = c->lang};
+    int rc = store_system_message(cv->a->st, c->id, srv_now_ms(), &m);
+    if (rc == 0)
+        *seq = ++c->seq;
+    conv_unlock(c);
+    if (rc == 0)
+        waiters_wake_key(cv->a->wt, c);
+    return rc ? CV_ESTORE : 0;
+}
+
+csbot_lang conv_get_lang(const conv *c) { return conv_lang(c); }
+
+/* --- a handoff to WeChat's customer service ends ------------------------ */
+
+static const sys_text BACK = {
+    {"", "人工客服会话已结束，有问题可以继续问我。"},
+    {"", "人工客服會話已結束，有問題可以繼續問我。"},
+    {"", "The chat with an agent has ended; I'm here if you need anything else."}};
+
+int conv_handback(convs *cv, conv *c) {
+    char text[256];
+    conv_lock(c);
+    if (c->status == CONV_BOT || c->ticket <= 0 || c->agent[0]) {
+        conv_unlock(c);
+        return CV_ECONFLICT;
+    }
+    csbot_session_resume(c->s);
+    unsigned char *state;
+    size_t state_len;
+    if (new_state(c, 1, NULL, &state, &state_len))
+        return CV_ENOMEM;
+    csbot_lang lang = conv_lang(c);
+    system_text(text, sizeof text, lang, &BACK, "");
+    msg_rec m = {.seq = c->seq + 1, .role = "system", .text = text,
+                 .lang = csbot_lang_name(lang)};
+    if (store_handback(cv->a->st, c->ticket, c->id, srv_now_ms(), &m, state,
+                       state_len)) {
+        free(state);
+        roll_back(c);
+        conv_unlock(c);
+        return CV_ESTORE;
+    }
+    keep_state(c, state, state_len);
+    c->seq++;
+    c->status = CONV_BOT;
+    c->ticket = 0;
     conv_unlock(c);
     waiters_wake_key(cv->a->wt, c);
     return 0;

@@ -45,10 +45,27 @@ const char *conv_id(const conv *c);
 long conv_seq(const conv *c);       /* under the lock */
 conv_status conv_get_status(const conv *c);
 
+/* What a channel adds to a turn (NULL for the web chat). */
+typedef struct turn_opts {
+    const char *handoff_status; /* a handoff's ticket status (NULL: "open") */
+    const char *msg_channel;    /* the channel's message id, stored with */
+    const char *msg_id;         /* the turn (NULL: none) */
+} turn_opts;
+
 /* A customer's message. On success *reply is the API's reply object. On
  * CV_EINPUT, *code is the library's error and err its message. */
 int conv_turn(convs *cv, conv *c, const char *text, size_t len,
-              cJSON **reply, int *code, char *err, size_t errlen);
+              const turn_opts *o, cJSON **reply, int *code, char *err,
+              size_t errlen);
+/* A system message in the transcript (e.g. a delivery failure). */
+int conv_system_say(convs *cv, conv *c, const char *text, long *seq);
+/* The ticket of a handoff to WeChat's own customer service is over (its
+ * idle rule, or the servicer ended it): the bot answers again. 0, or
+ * CV_ECONFLICT when the conversation is not waiting on such a ticket. */
+int conv_handback(convs *cv, conv *c);
+long conv_ticket(const conv *c); /* under the lock */
+/* The customer's language as last seen (under the lock). */
+csbot_lang conv_get_lang(const conv *c);
 /* The "talk to a person" button. *out: {"status","ticket","text"}. */
 int conv_request_human(convs *cv, conv *c, cJSON **out);
 /* Rate turn (0: the whole conversation) 1..5. */

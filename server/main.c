@@ -17,15 +17,17 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "channel.h"
 #include "convs.h"
 #include "http.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "wait.h"
+#include "wx.h"
 
 typedef struct options {
-    const char *kb, *db, *listen;
+    const char *kb, *db, *listen, *wechat, *wecom;
     unsigned threads, timeout;
     double rate;
     int utc_offset, quiet, secure;
@@ -35,10 +37,13 @@ static void usage(FILE *f) {
     fputs("usage: csbot-server [--kb FILE] [--db FILE] [--listen IP:PORT]\n"
           "                    [--threads N] [--rate-limit N] [--utc-offset MIN]\n"
           "                    [--timeout SECONDS] [--quiet]\n"
+          "                    [--wechat CONFIG] [--wecom CONFIG]\n"
           "       csbot-server agent add NAME [--db FILE]   (password on stdin)\n"
           "defaults: --kb intents/shop.json --db csbot.db --listen 127.0.0.1:8080\n"
           "          --threads 8 --rate-limit 20 (requests/s per client, 0: off)\n"
-          "          --timeout 30 (seconds a client may stay silent)\n",
+          "          --timeout 30 (seconds a client may stay silent)\n"
+          "--wechat serves an official account at /wechat, --wecom WeCom customer\n"
+          "service at /wecom (CONFIG: JSON, see docs/WECHAT-BRIDGE.md)\n",
           f);
 }
 
@@ -62,6 +67,10 @@ static int parse(int argc, char **argv, int i, options *o) {
             o->db = v;
         else if (strcmp(a, "--listen") == 0)
             o->listen = v;
+        else if (strcmp(a, "--wechat") == 0)
+            o->wechat = v;
+        else if (strcmp(a, "--wecom") == 0)
+            o->wecom = v;
         else if (strcmp(a, "--timeout") == 0)
             o->timeout = (unsigned)strtoul(v, NULL, 10);
         else if (strcmp(a, "--threads") == 0)
@@ -222,6 +231,12 @@ static int run(const options *o) {
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
     signal(SIGPIPE, SIG_IGN);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    wx_global_init();
+    if ((o->wechat && channel_open(&a.wechat, &a, CH_WECHAT, o->wechat, err, sizeof err)) ||
+        (o->wecom && channel_open(&a.wecom, &a, CH_WECOM, o->wecom, err, sizeof err))) {
+        fprintf(stderr, "csbot-server: %s\n", err);
+        return 1;
+    }
     char base[256];
     int ifd = watch_kb(o->kb, base, sizeof base);
     http *h;
@@ -241,11 +256,18 @@ static int run(const options *o) {
             "csbot-server:   dashboard      http://%s:%u/dashboard\n",
             host, http_port(h), host, http_port(h), host, http_port(h), host,
             http_port(h));
+    if (a.wechat)
+        fprintf(stderr, "csbot-server:   WeChat         http://%s:%u/wechat\n", host, http_port(h));
+    if (a.wecom)
+        fprintf(stderr, "csbot-server:   WeCom          http://%s:%u/wecom\n", host, http_port(h));
     serve(&a, sfd, ifd, base);
     srv_log("info", "msg=\"stopping\"");
     http_quiesce(h);
     waiters_close(a.wt); /* from now on nobody waits */
     http_stop(h); /* waits for the requests in flight */
+    channel_close(a.wechat); /* finish the channels' queued work */
+    channel_close(a.wecom);
+    wx_global_cleanup();
     convs_free(a.cv);
     store_close(a.st);
     csbot_hub_free(a.hub);

@@ -19,6 +19,7 @@ typedef struct convs convs;
 typedef struct waiters waiters;
 typedef struct metrics metrics;
 typedef struct ratelimit ratelimit;
+typedef struct channel channel;
 
 /* Limits of the HTTP API (docs/API.md). */
 enum {
@@ -39,6 +40,7 @@ typedef struct app {
     waiters *wt;
     metrics *m;
     ratelimit *rl;
+    channel *wechat, *wecom; /* the WeChat channels, NULL when off */
     const char *kb_path;
     int utc_offset;    /* minutes, for the dashboard's hours */
     int quiet;         /* no per-request log lines */

@@ -88,7 +88,16 @@ static const char *const SCHEMA =
     "CREATE TABLE IF NOT EXISTS logins(token TEXT PRIMARY KEY,"
     " agent TEXT NOT NULL, csrf TEXT NOT NULL, expires INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS kb_versions(id INTEGER PRIMARY KEY,"
-    " ts INTEGER NOT NULL, agent TEXT, path TEXT, json TEXT NOT NULL);";
+    " ts INTEGER NOT NULL, agent TEXT, path TEXT, json TEXT NOT NULL);"
+    /* channels (WeChat, WeCom): whose conversation a channel's user has,
+     * the message ids already taken as turns, and WeCom's pull cursors */
+    "CREATE TABLE IF NOT EXISTS channel_users(channel TEXT NOT NULL,"
+    " user TEXT NOT NULL, conv TEXT NOT NULL UNIQUE, extra TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY(channel, user));"
+    "CREATE TABLE IF NOT EXISTS channel_msgs(channel TEXT NOT NULL,"
+    " msgid TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY(channel, msgid));"
+    "CREATE TABLE IF NOT EXISTS channel_cursors(channel TEXT NOT NULL,"
+    " key TEXT NOT NULL, cursor TEXT NOT NULL, PRIMARY KEY(channel, key));";
 
 static int open_conn(sqlite3 **db, const char *path, int flags) {
     if (sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
@@ -142,8 +151,8 @@ int store_open(store **out, const char *path, char *err, size_t errlen) {
              " status=?5, lang=CASE WHEN ?6 IS NULL OR ?6='' THEN lang ELSE ?6 END,"
              " ticket=CASE WHEN ?7 < 0 THEN ticket ELSE ?7 END WHERE id=?1") ||
         prep(st->w, &st->ins_handoff,
-             "INSERT INTO handoffs(conv,created,reason,text,packet)"
-             " VALUES(?,?,?,?,?)")) {
+             "INSERT INTO handoffs(conv,created,reason,text,packet,status)"
+             " VALUES(?,?,?,?,?,?)")) {
         snprintf(err, errlen, "%s: %s", path,
                  msg ? msg : st->w ? sqlite3_errmsg(st->w) : "cannot open");
         sqlite3_free(msg);
@@ -421,9 +430,14 @@ static int turn_body(store *st, const turn_rec *t, long *ticket) {
         bind_text(s, 3, t->handoff_reason);
         bind_text(s, 4, t->handoff_text ? t->handoff_text : "");
         bind_text(s, 5, t->handoff_packet);
+        bind_text(s, 6, t->handoff_status ? t->handoff_status : "open");
         rc = step_done(s);
         tk = (long)sqlite3_last_insert_rowid(st->w);
     }
+    /* a channel's message id is taken with its turn, or not at all */
+    if (!rc && t->msg_channel && t->msg_id)
+        rc = run_w(st, "INSERT INTO channel_msgs(channel,msgid,ts) VALUES(?,?,?)",
+                   "tti", t->msg_channel, t->msg_id, t->now);
     if (!rc)
         rc = update_conv(st, t->conv, t->now, t->state, t->state_len, seq,
                          t->status, t->lang, tk);
@@ -1080,4 +1094,110 @@ int store_kb_version(store *st, int64_t now, const char *agent,
     int rc = run_w(st, "INSERT INTO kb_versions(ts,agent,path,json) VALUES(?,?,?,?)",
                    "ittt", now, agent, path, json);
     return end_write(st, rc, "kb version");
+}
+
+/* --- channels ------------------------------------------------------------ */
+
+int store_channel_conv(store *st, const char *channel, const char *user,
+                       char conv[33]) {
+    return get_one(st, conv, 33, NULL, 0,
+                   "SELECT conv FROM channel_users WHERE channel=? AND user=?",
+                   "tt", channel, user);
+}
+
+int store_channel_bind(store *st, const char *channel, const char *user,
+                       const char *conv, const char *extra) {
+    BEGIN_WRITE(st);
+    int rc = run_w(st,
+                   "INSERT INTO channel_users(channel,user,conv,extra) VALUES(?,?,?,?)"
+                   " ON CONFLICT(channel,user) DO UPDATE SET conv=excluded.conv,"
+                   " extra=excluded.extra",
+                   "tttt", channel, user, conv, extra ? extra : "");
+    return end_write(st, rc, "bind channel user");
+}
+
+typedef struct three_texts {
+    char *a, *b, *c;
+    size_t na, nb, nc;
+} three_texts;
+
+static int take_three(sqlite3_stmt *s, void *ud) {
+    three_texts *t = ud;
+    copy_col(s, 0, t->a, t->na);
+    copy_col(s, 1, t->b, t->nb);
+    copy_col(s, 2, t->c, t->nc);
+    return 0;
+}
+
+int store_channel_of(store *st, const char *conv, char channel[16],
+                     char user[128], char extra[128]) {
+    three_texts t = {channel, user, extra, 16, 128, 128};
+    return one_row(st, take_three, &t,
+                   "SELECT channel,user,extra FROM channel_users WHERE conv=?", "t",
+                   conv);
+}
+
+static int take_count(sqlite3_stmt *s, void *ud) {
+    *(int64_t *)ud = sqlite3_column_int64(s, 0);
+    return 0;
+}
+
+int store_channel_seen(store *st, const char *channel, const char *msgid) {
+    int64_t n = 0;
+    int rc = one_row(st, take_count, &n,
+                     "SELECT count(*) FROM channel_msgs WHERE channel=? AND msgid=?",
+                     "tt", channel, msgid);
+    return rc ? -1 : n > 0;
+}
+
+int64_t store_last_message_at(store *st, const char *conv) {
+    int64_t ts = 0;
+    int rc = one_row(st, take_count, &ts,
+                     "SELECT coalesce(max(ts),0) FROM messages WHERE conv=?", "t", conv);
+    return rc ? -1 : ts;
+}
+
+int store_cursor_get(store *st, const char *channel, const char *key,
+                     char *cursor, size_t size) {
+    cursor[0] = '\0';
+    int rc = get_one(st, cursor, size, NULL, 0,
+                     "SELECT cursor FROM channel_cursors WHERE channel=? AND key=?",
+                     "tt", channel, key);
+    return rc == STORE_NOT_FOUND ? 0 : rc;
+}
+
+int store_cursor_set(store *st, const char *channel, const char *key,
+                     const char *cursor) {
+    BEGIN_WRITE(st);
+    int rc = run_w(st,
+                   "INSERT INTO channel_cursors(channel,key,cursor) VALUES(?,?,?)"
+                   " ON CONFLICT(channel,key) DO UPDATE SET cursor=excluded.cursor",
+                   "ttt", channel, key, cursor);
+    return end_write(st, rc, "store cursor");
+}
+
+int store_handback(store *st, long ticket, const char *conv, int64_t now,
+                   const msg_rec *sys, const void *state, size_t state_len) {
+    BEGIN_WRITE(st);
+    int rc = run_w(st,
+                   "UPDATE handoffs SET status='resolved',resolved=?,"
+                   " agent=coalesce(agent,'wechat') WHERE id=? AND status!='resolved'",
+                   "ii", now, (int64_t)ticket);
+    if (!rc)
+        rc = insert_msg(st, conv, now, sys);
+    if (!rc)
+        rc = update_conv(st, conv, now, state, state_len, sys->seq, CONV_BOT, NULL, 0);
+    if (!rc)
+        rc = run_w(st, "UPDATE conversations SET agent='' WHERE id=?", "t", conv);
+    return end_write(st, rc, "hand back");
+}
+
+int store_system_message(store *st, const char *conv, int64_t now,
+                         const msg_rec *m) {
+    BEGIN_WRITE(st);
+    int rc = insert_msg(st, conv, now, m);
+    if (!rc)
+        rc = run_w(st, "UPDATE conversations SET seq=?, updated=? WHERE id=?", "iit",
+                   (int64_t)m->seq, now, conv);
+    return end_write(st, rc, "system message");
 }

@@ -75,6 +75,12 @@ typedef struct turn_rec {
     const char *handoff_reason;
     const char *handoff_text;
     const char *handoff_packet;
+    /* the ticket's status: NULL is "open" (offered in the console);
+     * "wechat" is a handoff to WeChat's own customer service */
+    const char *handoff_status;
+    /* a channel's message id, stored with the turn (NULL: none); a turn
+     * whose id is already there fails */
+    const char *msg_channel, *msg_id;
 } turn_rec;
 
 /* Store a turn. Turns from many threads are committed together (group
@@ -132,5 +138,31 @@ cJSON *store_dashboard(store *st, int64_t since, int utc_offset_minutes);
 int store_message_text(store *st, long id, char **text, char lang[8]);
 int store_kb_version(store *st, int64_t now, const char *agent,
                      const char *path, const char *json);
+
+/* One more message (a system notice) and the conversation's seq. */
+int store_system_message(store *st, const char *conv, int64_t now,
+                         const msg_rec *m);
+/* Channels (server/wechat.c). A channel's user has one conversation. */
+/* 0 (conv filled), STORE_NOT_FOUND, -1. */
+int store_channel_conv(store *st, const char *channel, const char *user,
+                       char conv[33]);
+int store_channel_bind(store *st, const char *channel, const char *user,
+                       const char *conv, const char *extra);
+/* The channel of a conversation: 0, STORE_NOT_FOUND (a web one), -1. */
+int store_channel_of(store *st, const char *conv, char channel[16],
+                     char user[128], char extra[128]);
+/* Whether a message id was taken as a turn: 1, 0, -1. */
+int store_channel_seen(store *st, const char *channel, const char *msgid);
+/* When the conversation's last message was stored (ms; 0: none; -1). */
+int64_t store_last_message_at(store *st, const char *conv);
+/* A pull cursor ("" when none yet). */
+int store_cursor_get(store *st, const char *channel, const char *key,
+                     char *cursor, size_t size);
+int store_cursor_set(store *st, const char *channel, const char *key,
+                     const char *cursor);
+/* A handoff to WeChat's customer service is over: the ticket resolved,
+ * the system message, the resumed state, the status "bot". */
+int store_handback(store *st, long ticket, const char *conv, int64_t now,
+                   const msg_rec *sys, const void *state, size_t state_len);
 
 #endif
