@@ -741,6 +741,10 @@
             showError('ticket-error', t('err_prefix') + e.message);
             if (e.status === 409)
                 reloadDetail();
+            // 502: stored, but WeChat did not deliver it; the transcript
+            // (long poll) shows the message and the notice, so no resend
+            if (e.status === 502)
+                input.value = '';
         } finally {
             $('agent-send').disabled = !mine(state.detail);
             input.focus();
