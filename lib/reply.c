@@ -306,6 +306,69 @@ static int follow_hub(csbot_session *s) {
     return csbot__stats_bind(s, nkb);
 }
 
+/* A bare choice of one of the suggestions the bot just listed: "2", "2.",
+ * "第二个", "选2", "the second one", "#2"... in the normalised text; the
+ * choice's 1-based number, or 0. */
+static unsigned choice_number(const char *t, size_t n) {
+    static const char *const pre[] = {"option ", "number ", "no. ", "no.", "#",
+                                      "选择", "选", "選擇", "選", "第", "the ", NULL};
+    static const char *const post[] = {"个", "個", "条", "條", "项", "項", "吧", "号", "號",
+                                       " one", ".", "、", ")", "!", "！", " please", NULL};
+    static const struct {
+        const char *word;
+        unsigned n;
+    } words[] = {{"1", 1}, {"2", 2}, {"3", 3}, {"一", 1}, {"二", 2}, {"三", 3},
+                 {"first", 1}, {"second", 2}, {"third", 3}, {"one", 1}, {"two", 2},
+                 {"three", 3}};
+    while (n && (*t == ' ' || *t == '\t'))
+        t++, n--;
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+        n--;
+    for (int again = 1; again;) { /* "选第2个": prefixes in a row */
+        again = 0;
+        for (size_t i = 0; pre[i]; i++) {
+            size_t l = strlen(pre[i]);
+            if (n > l && memcmp(t, pre[i], l) == 0) {
+                t += l, n -= l, again = 1;
+            }
+        }
+    }
+    for (int again = 1; again;) {
+        again = 0;
+        for (size_t i = 0; post[i]; i++) {
+            size_t l = strlen(post[i]);
+            if (n > l && memcmp(t + n - l, post[i], l) == 0) {
+                n -= l, again = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i].word) == n && memcmp(words[i].word, t, n) == 0)
+            return words[i].n;
+    return 0;
+}
+
+/* The intent the customer picks by number from the suggestions of the
+ * previous turn (listed as suggestion_count() lists them), or -1. */
+static int chosen_suggestion(const csbot_session *s, const csbot__scratch *sc) {
+    size_t count = csbot__session_turn_count(s, 0);
+    if (!count || !sc->norm0.data)
+        return -1;
+    const csbot__turn *t = csbot__session_turn(s, count - 1, 0);
+    if (t->action != CSBOT_ACTION_SUGGEST || t->turn != s->turn || !t->cands.data)
+        return -1;
+    unsigned k = choice_number(sc->norm0.data, sc->norm0.len);
+    unsigned listed = 0;
+    while (listed < t->ncand && listed < 3 && (listed == 0 || t->cscore[listed] >= 0.05f))
+        listed++;
+    if (k == 0 || k > listed)
+        return -1;
+    const char *id = t->cands.data;
+    for (unsigned i = 1; i < k; i++)
+        id += strlen(id) + 1;
+    return csbot__intent_find(s->kb, id, strlen(id));
+}
+
 static int turn(csbot_session *s, const char *text, size_t len) {
     const csbot_kb *kb = s->kb;
     const csbot__settings *set = &kb->set;
@@ -405,7 +468,13 @@ static int turn(csbot_session *s, const char *text, size_t len) {
                                             kb->slots[pi->require[k]].name,
                                             strlen(kb->slots[pi->require[k]].name)) != NULL;
         }
-        if (supplies && (!clear || top == pend)) {
+        int chosen = chosen_suggestion(s, sc);
+        if (chosen >= 0) {
+            decided = chosen;
+            conf = CSBOT_MAX(csbot__match_conf_of(kb, sc, (uint32_t)chosen),
+                             (float)set->answer);
+            why = "the customer picked one of the suggestions by its number";
+        } else if (supplies && (!clear || top == pend)) {
             decided = pend;
             conf = CSBOT_MAX(csbot__match_conf_of(kb, sc, (uint32_t)pend),
                              (float)set->answer);

@@ -548,9 +548,10 @@ static void ticket_post(app *a, const api_request *q, api_response *r,
                 snprintf(note, sizeof note, "WeChat did not deliver the message: %s", err);
                 conv_system_say(a->cv, c, note, &seq);
                 cJSON *res = cJSON_CreateObject();
-                cJSON_AddStringToObject(res, "error", "not_delivered");
-                cJSON_AddStringToObject(res, "message", note);
-                cJSON_AddNumberToObject(res, "errcode", (double)code);
+                cJSON *e = cJSON_AddObjectToObject(res, "error");
+                cJSON_AddStringToObject(e, "code", "not_delivered");
+                cJSON_AddStringToObject(e, "message", note);
+                cJSON_AddNumberToObject(e, "errcode", (double)code);
                 cJSON_AddNumberToObject(res, "seq", (double)seq);
                 reply_json(r, 502, res);
             } else {

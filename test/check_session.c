@@ -132,6 +132,47 @@ START_TEST(suggestion_count_matches_the_list) {
 }
 END_TEST
 
+/* Answering a suggestion list with a number picks that suggestion, in the
+ * forms customers use; a number past the list, or after a turn that was
+ * not a suggestion, is an ordinary message. */
+START_TEST(suggestion_picked_by_number) {
+    csbot_kb *shop = t_load("intents/shop.json");
+    static const char *const picks[] = {"2", " 2. ", "第2个", "第二个", "选2", "２",
+                                        "the second one", "#2", "option 2"};
+    for (size_t k = 0; k < sizeof picks / sizeof picks[0]; k++) {
+        csbot_session *s;
+        ck_assert_int_eq(csbot_session_new(&s, shop, NULL), CSBOT_OK);
+        const csbot_reply *r = t_say(s, "订单");
+        ck_assert_int_eq(csbot_reply_action(r), CSBOT_ACTION_SUGGEST);
+        ck_assert_uint_ge(csbot_reply_suggestion_count(r), 2);
+        const char *second;
+        ck_assert_int_eq(csbot_reply_candidate(r, 1, &second, NULL), CSBOT_OK);
+        char want[64];
+        snprintf(want, sizeof want, "%s", second);
+        r = t_say(s, picks[k]);
+        ck_assert_msg(csbot_reply_intent(r) && strcmp(csbot_reply_intent(r), want) == 0,
+                      "'%s' after the list gave %s, not %s", picks[k],
+                      csbot_reply_intent(r) ? csbot_reply_intent(r) : "(none)", want);
+        ck_assert_int_ne(csbot_reply_action(r), CSBOT_ACTION_SUGGEST);
+        ck_assert_int_ne(csbot_reply_action(r), CSBOT_ACTION_FALLBACK);
+        csbot_session_free(s);
+    }
+    csbot_session *s;
+    ck_assert_int_eq(csbot_session_new(&s, shop, NULL), CSBOT_OK);
+    const csbot_reply *r = t_say(s, "订单");
+    size_t n = csbot_reply_suggestion_count(r);
+    char past[8];
+    snprintf(past, sizeof past, "%zu", n + 1);
+    r = t_say(s, past);
+    ck_assert_int_ne(csbot_reply_action(r), CSBOT_ACTION_ANSWER);
+    /* a number with no list before it */
+    r = t_say(s, "1");
+    ck_assert_int_ne(csbot_reply_action(r), CSBOT_ACTION_ANSWER);
+    csbot_session_free(s);
+    csbot_kb_free(shop);
+}
+END_TEST
+
 START_TEST(new_rejects_bad_arguments) {
     csbot_session *s = (csbot_session *)&s; /* not NULL: must be reset */
     ck_assert_int_eq(csbot_session_new(&s, NULL, NULL), CSBOT_EINVAL);
@@ -681,6 +722,7 @@ Suite *session_suite(void) {
     tcase_add_unchecked_fixture(tc, kb_setup, kb_teardown);
     tcase_add_test(tc, new_rejects_bad_arguments);
     tcase_add_test(tc, suggestion_count_matches_the_list);
+    tcase_add_test(tc, suggestion_picked_by_number);
     tcase_add_test(tc, new_and_free);
     tcase_add_test(tc, turn_numbers_count_up);
     tcase_add_test(tc, reset_clears_conversation_keeps_profile);
