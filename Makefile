@@ -7,6 +7,7 @@
 #   make run              chat with the demo knowledge base
 #   make serve            the shop backend csbot-server on 127.0.0.1:8080
 #   make bench-server     csbot-server under wrk: replies/s and latency
+#   make soak             csbot-server for SOAK_SECONDS (300) under load, reloads, handoffs
 #   make examples         build examples/*.c into $(BUILD)/examples/
 #   make install          DESTDIR=... PREFIX=... (default /usr/local)
 #   make check-abi lint   static checks on exported symbols and banned calls
@@ -165,7 +166,7 @@ VALGRIND = valgrind --suppressions=test/valgrind.supp --leak-check=full --errors
 
 .PHONY: all deps test test-nodeps tests check-header valgrind run run-nodeps \
 	examples install uninstall check-abi lint bench eval bench-peers clean FORCE \
-	serve serve-nodeps bench-server replay \
+	serve serve-nodeps bench-server soak replay \
 	encoder
 
 all: $(ALL_TARGETS)
@@ -362,6 +363,13 @@ bench eval bench-peers bench-server: all
 		echo "scripts/$@.sh does not exist (yet); nothing to do"; \
 	fi
 
+# A soak of the running server (test/server/soak.mjs): bounded in time,
+# loopback only; fails on any failed request or on growth of memory or files.
+SOAK_SECONDS ?= 300
+SOAK_CLIENTS ?= 50
+soak: $(SERVER_BIN)
+	CSBOT_SERVER='$(CURDIR)/$(SERVER_BIN)' node test/server/soak.mjs --seconds $(SOAK_SECONDS) --clients $(SOAK_CLIENTS)
+
 # ---------------------------------------------------------------------------
 # Install
 
@@ -444,7 +452,7 @@ include fuzz/fuzz.mk
 
 REPLAY_NAMES := $(notdir $(basename $(filter-out fuzz/common.h fuzz/replay.c fuzz/gen_states.c,$(wildcard fuzz/*.c))))
 REPLAY_BINS := $(REPLAY_NAMES:%=$(BUILD)/replay/%)
-# (harnesses use the public header; server_api also server/)
+# (harnesses use the public header; server_api and wechat also server/, wechat/)
 $(BUILD)/obj/fuzz/%.o: fuzz/%.c $(BUILD)/.cflags
 	@mkdir -p $(@D)
 	$(CC) $(SERVER_CPPFLAGS) -DCSBOT_FUZZ_ROOT='"$(CURDIR)"' $(ALL_CFLAGS) -c $< -o $@
@@ -452,6 +460,11 @@ $(BUILD)/obj/fuzz/%.o: fuzz/%.c $(BUILD)/.cflags
 $(BUILD)/replay/server_api: $(BUILD)/obj/fuzz/server_api.o $(BUILD)/obj/fuzz/replay.o $(SERVER_LIB_OBJS) $(STATIC_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -Wl,--wrap=crypto_pwhash_str -o $@ $^ $(SERVER_LIBS) $(WX_LIBS) $(DEP_LIBS)
+
+# wechat: the channels' jobs counted and srv_log silenced (FUZZ_WX_WRAP)
+$(BUILD)/replay/wechat: $(BUILD)/obj/fuzz/wechat.o $(BUILD)/obj/fuzz/replay.o $(SERVER_LIB_OBJS) $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $(FUZZ_WX_WRAP) -o $@ $^ $(SERVER_LIBS) $(WX_LIBS) $(DEP_LIBS)
 
 $(BUILD)/replay/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay.o $(STATIC_LIB)
 	@mkdir -p $(@D)
