@@ -311,14 +311,6 @@ done:
     return c;
 }
 
-static char *dup_str(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *c = malloc(n);
-    if (c)
-        memcpy(c, s, n);
-    return c;
-}
-
 char *ch_kb_message(channel *ch, conv *c, const char *name) {
     csbot_lang lang = CSBOT_LANG_ZH_HANS;
     if (c) {
@@ -328,7 +320,7 @@ char *ch_kb_message(channel *ch, conv *c, const char *name) {
     }
     const csbot_kb *kb = csbot_hub_acquire(ch->a->hub, NULL);
     const char *m = kb ? csbot_kb_message(kb, name, lang) : NULL;
-    char *out = dup_str(m ? m : "");
+    char *out = strdup(m ? m : "");
     csbot_hub_release(ch->a->hub, kb);
     return out;
 }
@@ -373,10 +365,10 @@ ch_answer ch_turn(channel *ch, conv *c, const char *text, const char *msgid,
     } else if (ch->route == ROUTE_WECHAT && strcmp(act, "handoff") == 0) {
         ans = ANS_TRANSFER;
         if (cJSON_IsString(t) && *t->valuestring)
-            *out = dup_str(t->valuestring); /* the handoff text, for WeCom */
+            *out = strdup(t->valuestring); /* the handoff text, for WeCom */
     } else if (strcmp(act, "silent") != 0 && cJSON_IsString(t) && *t->valuestring) {
         /* an agent of ours has it (silent): the agent answers */
-        *out = dup_str(t->valuestring);
+        *out = strdup(t->valuestring);
         ans = *out ? ANS_TEXT : ANS_NONE;
     }
     cJSON_Delete(reply);

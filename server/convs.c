@@ -581,6 +581,11 @@ static const sys_text LEFT = {
     {"客服 ", " 已結束本次服務，有問題可以繼續問我。"},
     {"Agent ", " has left the chat; I'm here if you need anything else."}};
 
+static const sys_text BACK = {
+    {"", "人工客服会话已结束，有问题可以继续问我。"},
+    {"", "人工客服會話已結束，有問題可以繼續問我。"},
+    {"", "The chat with an agent has ended; I'm here if you need anything else."}};
+
 static void system_text(char *buf, size_t size, csbot_lang lang,
                         const sys_text *t, const char *agent) {
     const char *const *p = lang == CSBOT_LANG_EN        ? t->en
@@ -630,6 +635,40 @@ int conv_agent_say(convs *cv, conv *c, long ticket, const char *agent,
                                    : CV_ESTORE;
 }
 
+/* The bot takes the conversation back (under the lock): the session
+ * resumed, its new state and the system message that says so, in the
+ * customer's language. -1: out of memory (rolled back and unlocked). */
+static int take_back(conv *c, const sys_text *t, const char *agent, char *text,
+                     size_t size, msg_rec *m, unsigned char **state, size_t *len) {
+    csbot_session_resume(c->s);
+    if (new_state(c, 1, NULL, state, len))
+        return -1;
+    csbot_lang lang = conv_lang(c);
+    system_text(text, size, lang, t, agent);
+    *m = (msg_rec){.seq = c->seq + 1, .role = "system", .text = text,
+                   .lang = csbot_lang_name(lang)};
+    return 0;
+}
+
+/* After take_back(): keep the stored state (rc 0) or roll back, unlock. */
+static int taken_back(convs *cv, conv *c, int rc, unsigned char *state,
+                      size_t len) {
+    if (rc) {
+        free(state);
+        roll_back(c);
+        conv_unlock(c);
+        return rc == STORE_CONFLICT ? CV_ECONFLICT : CV_ESTORE;
+    }
+    keep_state(c, state, len);
+    c->seq++;
+    c->status = CONV_BOT;
+    c->ticket = 0;
+    c->agent[0] = '\0';
+    conv_unlock(c);
+    waiters_wake_key(cv->a->wt, c);
+    return 0;
+}
+
 int conv_resolve(convs *cv, conv *c, long ticket, const char *agent,
                  const char *note) {
     char text[256];
@@ -639,31 +678,14 @@ int conv_resolve(convs *cv, conv *c, long ticket, const char *agent,
         conv_unlock(c);
         return CV_ECONFLICT;
     }
-    csbot_session_resume(c->s);
     unsigned char *state;
     size_t state_len;
-    if (new_state(c, 1, NULL, &state, &state_len))
+    msg_rec m;
+    if (take_back(c, &LEFT, agent, text, sizeof text, &m, &state, &state_len))
         return CV_ENOMEM;
-    csbot_lang lang = conv_lang(c);
-    system_text(text, sizeof text, lang, &LEFT, agent);
-    msg_rec m = {.seq = c->seq + 1, .role = "system", .text = text,
-                 .lang = csbot_lang_name(lang)};
     int rc = store_resolve(cv->a->st, ticket, c->id, agent, srv_now_ms(), &m,
                            state, state_len, note);
-    if (rc) {
-        free(state);
-        roll_back(c);
-        conv_unlock(c);
-        return rc == STORE_CONFLICT ? CV_ECONFLICT : CV_ESTORE;
-    }
-    keep_state(c, state, state_len);
-    c->seq++;
-    c->status = CONV_BOT;
-    c->ticket = 0;
-    c->agent[0] = '\0';
-    conv_unlock(c);
-    waiters_wake_key(cv->a->wt, c);
-    return 0;
+    return taken_back(cv, c, rc, state, state_len);
 }
 
 int conv_system_say(convs *cv, conv *c, const char *text, long *seq) {
@@ -682,11 +704,6 @@ csbot_lang conv_get_lang(const conv *c) { return conv_lang(c); }
 
 /* --- a handoff to WeChat's customer service ends ------------------------ */
 
-static const sys_text BACK = {
-    {"", "人工客服会话已结束，有问题可以继续问我。"},
-    {"", "人工客服會話已結束，有問題可以繼續問我。"},
-    {"", "The chat with an agent has ended; I'm here if you need anything else."}};
-
 int conv_handback(convs *cv, conv *c) {
     char text[256];
     conv_lock(c);
@@ -694,27 +711,12 @@ int conv_handback(convs *cv, conv *c) {
         conv_unlock(c);
         return CV_ECONFLICT;
     }
-    csbot_session_resume(c->s);
     unsigned char *state;
     size_t state_len;
-    if (new_state(c, 1, NULL, &state, &state_len))
+    msg_rec m;
+    if (take_back(c, &BACK, "", text, sizeof text, &m, &state, &state_len))
         return CV_ENOMEM;
-    csbot_lang lang = conv_lang(c);
-    system_text(text, sizeof text, lang, &BACK, "");
-    msg_rec m = {.seq = c->seq + 1, .role = "system", .text = text,
-                 .lang = csbot_lang_name(lang)};
-    if (store_handback(cv->a->st, c->ticket, c->id, srv_now_ms(), &m, state,
-                       state_len)) {
-        free(state);
-        roll_back(c);
-        conv_unlock(c);
-        return CV_ESTORE;
-    }
-    keep_state(c, state, state_len);
-    c->seq++;
-    c->status = CONV_BOT;
-    c->ticket = 0;
-    conv_unlock(c);
-    waiters_wake_key(cv->a->wt, c);
-    return 0;
+    int rc = store_handback(cv->a->st, c->ticket, c->id, srv_now_ms(), &m, state,
+                            state_len);
+    return taken_back(cv, c, rc, state, state_len);
 }

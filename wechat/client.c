@@ -34,14 +34,6 @@ static int64_t mono_s(void) {
     return (int64_t)ts.tv_sec;
 }
 
-static char *dup(const char *s) {
-    size_t n = strlen(s ? s : "") + 1;
-    char *c = malloc(n);
-    if (c)
-        memcpy(c, s ? s : "", n);
-    return c;
-}
-
 void wx_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 void wx_global_cleanup(void) { curl_global_cleanup(); }
 
@@ -51,9 +43,9 @@ wx_client *wx_client_new(wx_kind kind, const char *base, const char *appid,
     if (!c)
         return NULL;
     c->kind = kind;
-    c->base = dup(base);
-    c->appid = dup(appid);
-    c->secret = dup(secret);
+    c->base = strdup(base ? base : "");
+    c->appid = strdup(appid ? appid : "");
+    c->secret = strdup(secret ? secret : "");
     c->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
     pthread_mutex_init(&c->mu, NULL);
     if (!c->base || !c->appid || !c->secret) {

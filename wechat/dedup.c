@@ -120,14 +120,6 @@ int wx_dedup_claim(wx_dedup *d, const char *key) {
     return rc;
 }
 
-static char *copy(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *c = malloc(n);
-    if (c)
-        memcpy(c, s, n);
-    return c;
-}
-
 int wx_dedup_wait(wx_dedup *d, const char *key, int64_t wait_ms, char **reply) {
     *reply = NULL;
     pthread_mutex_lock(&d->mu);
@@ -147,7 +139,7 @@ int wx_dedup_wait(wx_dedup *d, const char *key, int64_t wait_ms, char **reply) {
             e->gave_up = 1;
             rc = 0;
         } else if (e->reply && !e->async) {
-            *reply = copy(e->reply);
+            *reply = strdup(e->reply);
         }
     }
     pthread_mutex_unlock(&d->mu);
@@ -161,7 +153,7 @@ int wx_dedup_done(wx_dedup *d, const char *key, const char *reply) {
     if (e && !e->done) {
         e->done = 1;
         e->expires = mono_ms() + d->ttl;
-        e->reply = reply ? copy(reply) : NULL;
+        e->reply = reply ? strdup(reply) : NULL;
         /* everyone who came gave up and no one is waiting now */
         if (e->gave_up && e->waiting == 0)
             rc = e->async = 1;
