@@ -34,8 +34,6 @@ static int64_t mono_s(void) {
     return (int64_t)ts.tv_sec;
 }
 
-void wx_global_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-void wx_global_cleanup(void) { curl_global_cleanup(); }
 
 wx_client *wx_client_new(wx_kind kind, const char *base, const char *appid,
                          const char *secret, long timeout_ms) {

@@ -1,7 +1,8 @@
 /*
  * xml.c - WeChat's XML with libxml2: reading a message (the text of each
  * child of <xml>) with the network, DTDs and entity substitution off, and
- * writing passive replies with xmlTextWriter (strings as CDATA).
+ * writing passive replies with xmlTextWriter (strings as CDATA); and the
+ * module's one-time set-up of libxml2 and libcurl.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlwriter.h>
+#include <curl/curl.h>
 
 #include "wx.h"
 
@@ -20,6 +22,17 @@ struct wx_fields {
     char *name[MAX_FIELDS];
     char *value[MAX_FIELDS];
 };
+
+/* libxml2 and libcurl set up their globals once, before any thread runs */
+void wx_global_init(void) {
+    xmlInitParser();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void wx_global_cleanup(void) {
+    curl_global_cleanup();
+    xmlCleanupParser();
+}
 
 void wx_fields_free(wx_fields *f) {
     if (!f)
