@@ -16,6 +16,7 @@
 Suite *store_suite(void);
 Suite *api_suite(void);
 Suite *wait_suite(void);
+Suite *faults_suite(void);
 
 /* A fresh temporary folder (mkdtemp) for this test, e.g. for its db. */
 const char *ts_tmpdir(char *buf, size_t size);

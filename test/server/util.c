@@ -163,6 +163,7 @@ int main(void) {
     SRunner *sr = srunner_create(store_suite());
     srunner_add_suite(sr, api_suite());
     srunner_add_suite(sr, wait_suite());
+    srunner_add_suite(sr, faults_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
