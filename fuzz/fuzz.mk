@@ -10,8 +10,10 @@
 #   make fuzz-regress  replay fuzz/regress/NAME/* through each harness once
 #
 # The fuzz build has its own objects (clang, -fsanitize=fuzzer-no-link,
-# address,undefined) in $(BUILD)/fuzz/obj/, compiled from lib/*.c and
-# server/*.c (without main.c) with the project's flags.
+# address,undefined) in $(BUILD)/fuzz/obj/, compiled from lib/*.c,
+# server/*.c (without main.c) and wechat/*.c (the WeChat protocol module the
+# server links, with WX_CFLAGS; WX_LIBS at link time) with the project's
+# flags.
 
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
@@ -20,7 +22,7 @@ FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_DIR     = $(BUILD)/fuzz
 FUZZ_BIN     = $(FUZZ_DIR)/bin
-FUZZ_NAMES   = kb_load reply restore patterns server_api
+FUZZ_NAMES   = kb_load reply restore patterns server_api wechat
 FUZZ_HARNESS_FILES = $(FUZZ_NAMES:%=fuzz/%.c)
 
 # -max_len for each harness (bytes).
@@ -29,21 +31,28 @@ FUZZ_MAXLEN_reply      = 4096
 FUZZ_MAXLEN_restore    = 16384
 FUZZ_MAXLEN_patterns   = 2048
 FUZZ_MAXLEN_server_api = 8192
+FUZZ_MAXLEN_wechat     = 4096
 
 FUZZ_WARN = $(WARN_CFLAGS)
 FUZZ_CFLAGS_ALL = $(FUZZ_OPTFLAGS) $(FUZZ_WARN) $(FUZZ_SAN) \
 	-fsanitize=fuzzer-no-link -D_POSIX_C_SOURCE=200809L -MMD -MP
 FUZZ_LIB_CPPFLAGS = -Iinclude -Ilib -DPCRE2_CODE_UNIT_WIDTH=8 $(DEP_CFLAGS)
-FUZZ_SRV_CPPFLAGS = -Iinclude -Iserver $(DEP_CFLAGS) $(SERVER_CFLAGS) -D_DEFAULT_SOURCE
-# Harnesses: the public header only (server_api: also server/).
+FUZZ_SRV_CPPFLAGS = -Iinclude -Iserver -Iwechat $(DEP_CFLAGS) $(SERVER_CFLAGS) $(WX_CFLAGS) -D_DEFAULT_SOURCE
+# The WeChat module knows neither the library nor the server.
+FUZZ_WX_CPPFLAGS = -Iwechat $(WX_CFLAGS) -D_DEFAULT_SOURCE
+# Harnesses: the public header only (server_api and wechat: also server/
+# and wechat/).
 FUZZ_HARNESS_CPPFLAGS = -Iinclude $(DEP_CFLAGS) -DCSBOT_FUZZ_ROOT='"$(CURDIR)"'
 FUZZ_LDFLAGS = -fsanitize=fuzzer $(FUZZ_SAN)
 
 FUZZ_LIB_SRCS := $(sort $(wildcard lib/*.c))
 FUZZ_SRV_SRCS := $(filter-out server/main.c,$(sort $(wildcard server/*.c)))
+FUZZ_WX_SRCS := $(sort $(wildcard wechat/*.c))
 FUZZ_WEB_FILES := $(sort $(wildcard server/web/*.html server/web/*.css server/web/*.js))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
-FUZZ_SRV_OBJS := $(FUZZ_SRV_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/gen/web_assets.o
+FUZZ_WX_OBJS := $(FUZZ_WX_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_SRV_OBJS := $(FUZZ_SRV_SRCS:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/gen/web_assets.o \
+	$(FUZZ_WX_OBJS)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BIN)/%)
 
 .PHONY: fuzz-deps fuzz-build fuzz fuzz-smoke fuzz-regress
@@ -71,6 +80,10 @@ $(FUZZ_DIR)/obj/server/%.o: server/%.c $(FUZZ_DIR)/.cflags
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_SRV_CPPFLAGS) $(FUZZ_CFLAGS_ALL) -c $< -o $@
 
+$(FUZZ_DIR)/obj/wechat/%.o: wechat/%.c $(FUZZ_DIR)/.cflags
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_WX_CPPFLAGS) $(FUZZ_CFLAGS_ALL) -c $< -o $@
+
 $(FUZZ_DIR)/gen/web_assets.c: $(FUZZ_WEB_FILES) scripts/embed-web.sh
 	@mkdir -p $(@D)
 	sh scripts/embed-web.sh $@ $(FUZZ_WEB_FILES)
@@ -79,7 +92,7 @@ $(FUZZ_DIR)/obj/gen/web_assets.o: $(FUZZ_DIR)/gen/web_assets.c $(FUZZ_DIR)/.cfla
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_SRV_CPPFLAGS) $(FUZZ_CFLAGS_ALL) -c $< -o $@
 
-$(FUZZ_DIR)/obj/fuzz/server_api.o: fuzz/server_api.c $(FUZZ_DIR)/.cflags
+$(FUZZ_DIR)/obj/fuzz/server_api.o $(FUZZ_DIR)/obj/fuzz/wechat.o: $(FUZZ_DIR)/obj/fuzz/%.o: fuzz/%.c $(FUZZ_DIR)/.cflags
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_SRV_CPPFLAGS) -DCSBOT_FUZZ_ROOT='"$(CURDIR)"' $(FUZZ_CFLAGS_ALL) -c $< -o $@
 
@@ -95,7 +108,16 @@ $(FUZZ_DIR)/libcsbot-fuzz.a: $(FUZZ_LIB_OBJS)
 # __wrap_crypto_pwhash_str) so that logins do not take 0.1 s each.
 $(FUZZ_BIN)/server_api: $(FUZZ_DIR)/obj/fuzz/server_api.o $(FUZZ_SRV_OBJS) $(FUZZ_DIR)/libcsbot-fuzz.a
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_LDFLAGS) -Wl,--wrap=crypto_pwhash_str -o $@ $^ $(SERVER_LIBS) $(DEP_LIBS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -Wl,--wrap=crypto_pwhash_str -o $@ $^ $(SERVER_LIBS) $(WX_LIBS) $(DEP_LIBS)
+
+# The WeChat harness counts the channels' jobs (ch_submit, wechat_job,
+# wecom_job) to wait for each input's work, and silences srv_log
+# (fuzz/wechat.c, FUZZ_WX_WRAP).
+FUZZ_WX_WRAP = -Wl,--wrap=ch_submit -Wl,--wrap=wechat_job -Wl,--wrap=wecom_job \
+	-Wl,--wrap=srv_log
+$(FUZZ_BIN)/wechat: $(FUZZ_DIR)/obj/fuzz/wechat.o $(FUZZ_SRV_OBJS) $(FUZZ_DIR)/libcsbot-fuzz.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) $(FUZZ_WX_WRAP) -o $@ $^ $(SERVER_LIBS) $(WX_LIBS) $(DEP_LIBS)
 
 $(FUZZ_BIN)/%: $(FUZZ_DIR)/obj/fuzz/%.o $(FUZZ_DIR)/libcsbot-fuzz.a
 	@mkdir -p $(@D)
