@@ -94,3 +94,15 @@ test('an invalid token (40001) is fetched again and the send repeated once', asy
     assert.equal(c.api.calls(TOKEN).length, fetches + 1, `token fetches:\n${c.api.describe(TOKEN)}`);
     assert.deepEqual(all[1].body, all[0].body, 'the repeated call is not the same message');
 });
+
+test('no secret in the log: neither the AppSecret, the Token, the EncodingAESKey nor an access token', async () => {
+    // the tests above fetched tokens, refused one and sent messages
+    assert.ok(c.api.calls(TOKEN).length >= 2, 'no token was fetched');
+    const log = c.srv.log;
+    assert.ok(log.length > 0, 'the server logged nothing');
+    for (const [what, s] of [['AppSecret', OA.secret], ['Token', OA.token], ['EncodingAESKey', OA.aes_key],
+        ...[...c.api.tokens.official].map((t) => ['access token', t])]) {
+        assert.ok(s && !log.includes(s), `the ${what} is in the server log`);
+    }
+    assert.ok(!/access_token=|secret=/.test(log), 'a URL with a credential is in the server log');
+});
