@@ -301,6 +301,12 @@ static int one_row(store *st, int (*fn)(sqlite3_stmt *, void *), void *ud,
     return rc;
 }
 
+/* The first column of a row as an integer (for one_row). */
+static int take_int64(sqlite3_stmt *s, void *ud) {
+    *(int64_t *)ud = sqlite3_column_int64(s, 0);
+    return 0;
+}
+
 typedef struct two_texts {
     char *out1, *out2;
     size_t n1, n2;
@@ -812,6 +818,19 @@ int store_note(store *st, long ticket, const char *agent, const char *text,
     return end_write(st, rc, "note");
 }
 
+/* The tail of a resolve and a hand-back: the system message, the resumed
+ * state, the status "bot" and no agent. */
+static int back_to_bot(store *st, const char *conv, int64_t now,
+                       const msg_rec *sys, const void *state, size_t state_len) {
+    int rc = insert_msg(st, conv, now, sys);
+    if (!rc)
+        rc = update_conv(st, conv, now, state, state_len, sys->seq, CONV_BOT,
+                         NULL, 0);
+    if (!rc)
+        rc = run_w(st, "UPDATE conversations SET agent='' WHERE id=?", "t", conv);
+    return rc;
+}
+
 int store_resolve(store *st, long ticket, const char *conv, const char *agent,
                   int64_t now, const msg_rec *sys, const void *state,
                   size_t state_len, const char *note) {
@@ -824,25 +843,16 @@ int store_resolve(store *st, long ticket, const char *conv, const char *agent,
         rc = run_w(st, "UPDATE handoffs SET status='resolved',resolved=? WHERE id=?",
                    "ii", now, (int64_t)ticket);
     if (!rc)
-        rc = insert_msg(st, conv, now, sys);
-    if (!rc)
-        rc = update_conv(st, conv, now, state, state_len, sys->seq, CONV_BOT,
-                         NULL, 0);
-    if (!rc)
-        rc = run_w(st, "UPDATE conversations SET agent='' WHERE id=?", "t", conv);
+        rc = back_to_bot(st, conv, now, sys, state, state_len);
     return end_write(st, rc, "resolve");
 }
 
 long store_open_handoffs(store *st) {
-    pthread_mutex_lock(&st->rmu);
-    long n = -1;
-    sqlite3_stmt *s =
-        query_r(st, "SELECT count(*) FROM handoffs WHERE status!='resolved'", "");
-    if (s && sqlite3_step(s) == SQLITE_ROW)
-        n = (long)sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    pthread_mutex_unlock(&st->rmu);
-    return n;
+    int64_t n = -1;
+    if (one_row(st, take_int64, &n,
+                "SELECT count(*) FROM handoffs WHERE status!='resolved'", ""))
+        return -1;
+    return (long)n;
 }
 
 /* --- agents -------------------------------------------------------------- */
@@ -1137,14 +1147,9 @@ int store_channel_of(store *st, const char *conv, char channel[16],
                    conv);
 }
 
-static int take_count(sqlite3_stmt *s, void *ud) {
-    *(int64_t *)ud = sqlite3_column_int64(s, 0);
-    return 0;
-}
-
 int store_channel_seen(store *st, const char *channel, const char *msgid) {
     int64_t n = 0;
-    int rc = one_row(st, take_count, &n,
+    int rc = one_row(st, take_int64, &n,
                      "SELECT count(*) FROM channel_msgs WHERE channel=? AND msgid=?",
                      "tt", channel, msgid);
     return rc ? -1 : n > 0;
@@ -1152,7 +1157,7 @@ int store_channel_seen(store *st, const char *channel, const char *msgid) {
 
 int64_t store_last_message_at(store *st, const char *conv) {
     int64_t ts = 0;
-    int rc = one_row(st, take_count, &ts,
+    int rc = one_row(st, take_int64, &ts,
                      "SELECT coalesce(max(ts),0) FROM messages WHERE conv=?", "t", conv);
     return rc ? -1 : ts;
 }
@@ -1184,11 +1189,7 @@ int store_handback(store *st, long ticket, const char *conv, int64_t now,
                    " agent=coalesce(agent,'wechat') WHERE id=? AND status!='resolved'",
                    "ii", now, (int64_t)ticket);
     if (!rc)
-        rc = insert_msg(st, conv, now, sys);
-    if (!rc)
-        rc = update_conv(st, conv, now, state, state_len, sys->seq, CONV_BOT, NULL, 0);
-    if (!rc)
-        rc = run_w(st, "UPDATE conversations SET agent='' WHERE id=?", "t", conv);
+        rc = back_to_bot(st, conv, now, sys, state, state_len);
     return end_write(st, rc, "hand back");
 }
 
