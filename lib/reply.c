@@ -140,11 +140,17 @@ static int extract_slots(csbot_session *s, const char *text, size_t len) {
     return CSBOT_OK;
 }
 
-/* How many of the best candidates a suggestion lists: at most 3, and after
- * the first only those with some confidence. */
+/* Whether a suggestion lists the candidate at position n (0 = best) with
+ * confidence conf: at most 3, and after the first only those with some
+ * confidence. */
+static int listed(size_t n, float conf) {
+    return n < 3 && (n == 0 || conf >= 0.05f);
+}
+
+/* How many of the best candidates a suggestion lists. */
 static size_t suggestion_count(const csbot__scratch *sc) {
     size_t n = 0;
-    while (n < sc->ncand && n < 3 && (n == 0 || sc->cand[n].conf >= 0.05f))
+    while (n < sc->ncand && listed(n, sc->cand[n].conf))
         n++;
     return n;
 }
@@ -349,7 +355,7 @@ static unsigned choice_number(const char *t, size_t n) {
 }
 
 /* The intent the customer picks by number from the suggestions of the
- * previous turn (listed as suggestion_count() lists them), or -1. */
+ * previous turn (as many as its list had: listed()), or -1. */
 static int chosen_suggestion(const csbot_session *s, const csbot__scratch *sc) {
     size_t count = csbot__session_turn_count(s, 0);
     if (!count || !sc->norm0.data)
@@ -358,10 +364,10 @@ static int chosen_suggestion(const csbot_session *s, const csbot__scratch *sc) {
     if (t->action != CSBOT_ACTION_SUGGEST || t->turn != s->turn || !t->cands.data)
         return -1;
     unsigned k = choice_number(sc->norm0.data, sc->norm0.len);
-    unsigned listed = 0;
-    while (listed < t->ncand && listed < 3 && (listed == 0 || t->cscore[listed] >= 0.05f))
-        listed++;
-    if (k == 0 || k > listed)
+    unsigned n = 0; /* the turn keeps the scores of its first 3 */
+    while (n < t->ncand && n < 3 && listed(n, t->cscore[n]))
+        n++;
+    if (k == 0 || k > n)
         return -1;
     const char *id = t->cands.data;
     for (unsigned i = 1; i < k; i++)
