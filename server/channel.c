@@ -428,6 +428,15 @@ int channels_deliver(app *a, const char *cid, const char *text, long *code,
 
 /* --- helpers -------------------------------------------------------------- */
 
+const char *ch_arg(const api_request *q, const char *name) {
+    return q->arg ? q->arg(q->arg_ctx, name) : NULL;
+}
+
+void ch_refuse(channel *ch, api_response *r, int status, const char *why) {
+    srv_log("warn", "channel=%s msg=\"request refused: %s\"", ch->name, why);
+    ch_reply(r, status, "text/plain; charset=utf-8", why);
+}
+
 int ch_timestamp_ok(channel *ch, const char *ts) {
     if (!ts || !*ts || strlen(ts) > 12)
         return 0;

@@ -95,6 +95,10 @@ void wecom_handle(channel *ch, const api_request *q, api_response *r);
 void wecom_job(channel *ch, ch_job *j);
 
 /* Helpers for both. */
+/* A query parameter of the request, or NULL. */
+const char *ch_arg(const api_request *q, const char *name);
+/* Answer a refused request (status, the reason as text) and log it. */
+void ch_refuse(channel *ch, api_response *r, int status, const char *why);
 int ch_timestamp_ok(channel *ch, const char *ts);
 void ch_reply(api_response *r, int status, const char *type, const char *body);
 /* Decrypt an Encrypt field checked against msg_signature: the plaintext, or

@@ -13,15 +13,6 @@
 
 #include "channel_int.h"
 
-static const char *arg(const api_request *q, const char *name) {
-    return q->arg ? q->arg(q->arg_ctx, name) : NULL;
-}
-
-static void refuse(channel *ch, api_response *r, int status, const char *why) {
-    srv_log("warn", "channel=%s msg=\"request refused: %s\"", ch->name, why);
-    ch_reply(r, status, "text/plain; charset=utf-8", why);
-}
-
 /* A passive reply, encrypted with a fresh nonce when the request was. */
 static void answer(channel *ch, api_response *r, const char *xml, int encrypted) {
     if (!xml) {
@@ -48,11 +39,11 @@ static void answer(channel *ch, api_response *r, const char *xml, int encrypted)
 }
 
 static void verify_url(channel *ch, const api_request *q, api_response *r) {
-    const char *parts[] = {ch->token, arg(q, "timestamp"), arg(q, "nonce")};
-    const char *echo = arg(q, "echostr");
+    const char *parts[] = {ch->token, ch_arg(q, "timestamp"), ch_arg(q, "nonce")};
+    const char *echo = ch_arg(q, "echostr");
     if (!parts[1] || !parts[2] || !echo ||
-        !wx_signature_ok(arg(q, "signature"), parts, 3)) {
-        refuse(ch, r, 403, "bad signature");
+        !wx_signature_ok(ch_arg(q, "signature"), parts, 3)) {
+        ch_refuse(ch, r, 403, "bad signature");
         return;
     }
     ch_reply(r, 200, "text/plain; charset=utf-8", echo);
@@ -73,27 +64,27 @@ void wechat_handle(channel *ch, const api_request *q, api_response *r) {
         return;
     }
     if (strcmp(q->method, "POST") != 0) {
-        refuse(ch, r, 405, "GET or POST");
+        ch_refuse(ch, r, 405, "GET or POST");
         return;
     }
     if (q->body_too_big || q->body_len > WX_MAX_XML) {
-        refuse(ch, r, 413, "body too big");
+        ch_refuse(ch, r, 413, "body too big");
         return;
     }
-    const char *ts = arg(q, "timestamp"), *nonce = arg(q, "nonce");
-    const char *enc_type = arg(q, "encrypt_type");
+    const char *ts = ch_arg(q, "timestamp"), *nonce = ch_arg(q, "nonce");
+    const char *enc_type = ch_arg(q, "encrypt_type");
     int encrypted = enc_type && strcmp(enc_type, "aes") == 0;
     const char *plain_parts[] = {ch->token, ts ? ts : "", nonce ? nonce : ""};
-    if (!ts || !nonce || !wx_signature_ok(arg(q, "signature"), plain_parts, 3)) {
-        refuse(ch, r, 403, "bad signature");
+    if (!ts || !nonce || !wx_signature_ok(ch_arg(q, "signature"), plain_parts, 3)) {
+        ch_refuse(ch, r, 403, "bad signature");
         return;
     }
     if (!ch_timestamp_ok(ch, ts)) {
-        refuse(ch, r, 403, "timestamp too far from now");
+        ch_refuse(ch, r, 403, "timestamp too far from now");
         return;
     }
     if (ch->mode == MODE_SAFE && !encrypted) {
-        refuse(ch, r, 403, "safe mode: the message must be encrypted");
+        ch_refuse(ch, r, 403, "safe mode: the message must be encrypted");
         return;
     }
     if (ch->mode == MODE_PLAIN)
@@ -101,23 +92,23 @@ void wechat_handle(channel *ch, const api_request *q, api_response *r) {
     char err[200];
     wx_fields *outer = NULL, *f = NULL;
     if (wx_xml_parse(q->body, q->body_len, &outer, err, sizeof err)) {
-        refuse(ch, r, 400, err);
+        ch_refuse(ch, r, 400, err);
         return;
     }
     if (encrypted) {
         int status;
         const char *why;
-        char *inner = ch_open_envelope(ch, arg(q, "msg_signature"), ts, nonce,
+        char *inner = ch_open_envelope(ch, ch_arg(q, "msg_signature"), ts, nonce,
                                        wx_field(outer, "Encrypt"), &status, &why);
         wx_fields_free(outer);
         if (!inner) {
-            refuse(ch, r, status, why);
+            ch_refuse(ch, r, status, why);
             return;
         }
         int rc = wx_xml_parse(inner, strlen(inner), &f, err, sizeof err);
         free(inner);
         if (rc) {
-            refuse(ch, r, 400, err);
+            ch_refuse(ch, r, 400, err);
             return;
         }
     } else {
@@ -129,7 +120,7 @@ void wechat_handle(channel *ch, const api_request *q, api_response *r) {
     if (!field_ok(from) || !field_ok(to) || !field_ok(type) || !field_ok(created) ||
         (msgid && !field_ok(msgid))) {
         wx_fields_free(f);
-        refuse(ch, r, 400, "not a WeChat message (FromUserName, ToUserName, MsgType, CreateTime)");
+        ch_refuse(ch, r, 400, "not a WeChat message (FromUserName, ToUserName, MsgType, CreateTime)");
         return;
     }
     /* the dedup key: MsgId, or for events the sender and the time */
@@ -138,13 +129,13 @@ void wechat_handle(channel *ch, const api_request *q, api_response *r) {
                   : snprintf(key, sizeof key, "e:%s:%s", from, created);
     if (n < 0 || (size_t)n >= sizeof key) {
         wx_fields_free(f);
-        refuse(ch, r, 400, "ids too long");
+        ch_refuse(ch, r, 400, "ids too long");
         return;
     }
     int claim = wx_dedup_claim(ch->dd, key);
     if (claim == WX_FULL) {
         wx_fields_free(f);
-        refuse(ch, r, 503, "too many messages in flight");
+        ch_refuse(ch, r, 503, "too many messages in flight");
         return;
     }
     if (claim == WX_FIRST) {
@@ -166,7 +157,7 @@ void wechat_handle(channel *ch, const api_request *q, api_response *r) {
             /* not taken: a later attempt may try again */
             wx_dedup_done(ch->dd, key, NULL);
             wx_fields_free(f);
-            refuse(ch, r, 503, "busy");
+            ch_refuse(ch, r, 503, "busy");
             return;
         }
     }

@@ -14,40 +14,31 @@
 
 enum { MAX_PAGES = 100 };
 
-static const char *arg(const api_request *q, const char *name) {
-    return q->arg ? q->arg(q->arg_ctx, name) : NULL;
-}
-
-static void refuse(channel *ch, api_response *r, int status, const char *why) {
-    srv_log("warn", "channel=%s msg=\"request refused: %s\"", ch->name, why);
-    ch_reply(r, status, "text/plain; charset=utf-8", why);
-}
-
 void wecom_handle(channel *ch, const api_request *q, api_response *r) {
     snprintf(r->route, sizeof r->route, "wecom");
-    const char *sig = arg(q, "msg_signature"), *ts = arg(q, "timestamp");
-    const char *nonce = arg(q, "nonce");
+    const char *sig = ch_arg(q, "msg_signature"), *ts = ch_arg(q, "timestamp");
+    const char *nonce = ch_arg(q, "nonce");
     int get = strcmp(q->method, "GET") == 0;
     if (!get && strcmp(q->method, "POST") != 0) {
-        refuse(ch, r, 405, "GET or POST");
+        ch_refuse(ch, r, 405, "GET or POST");
         return;
     }
     if (q->body_too_big || q->body_len > WX_MAX_XML) {
-        refuse(ch, r, 413, "body too big");
+        ch_refuse(ch, r, 413, "body too big");
         return;
     }
     if (!ch_timestamp_ok(ch, ts)) {
-        refuse(ch, r, 403, "timestamp too far from now");
+        ch_refuse(ch, r, 403, "timestamp too far from now");
         return;
     }
     char err[200];
     const char *encrypt = NULL;
     wx_fields *outer = NULL;
     if (get) {
-        encrypt = arg(q, "echostr");
+        encrypt = ch_arg(q, "echostr");
     } else {
         if (wx_xml_parse(q->body, q->body_len, &outer, err, sizeof err)) {
-            refuse(ch, r, 400, err);
+            ch_refuse(ch, r, 400, err);
             return;
         }
         encrypt = wx_field(outer, "Encrypt");
@@ -57,7 +48,7 @@ void wecom_handle(channel *ch, const api_request *q, api_response *r) {
     char *plain = ch_open_envelope(ch, sig, ts, nonce, encrypt, &status, &why);
     wx_fields_free(outer);
     if (!plain) {
-        refuse(ch, r, status, why);
+        ch_refuse(ch, r, status, why);
         return;
     }
     if (get) { /* URL verification: the decrypted echostr */
@@ -69,7 +60,7 @@ void wecom_handle(channel *ch, const api_request *q, api_response *r) {
     int rc = wx_xml_parse(plain, strlen(plain), &f, err, sizeof err);
     free(plain);
     if (rc) {
-        refuse(ch, r, 400, err);
+        ch_refuse(ch, r, 400, err);
         return;
     }
     const char *type = wx_field(f, "MsgType"), *event = wx_field(f, "Event");
@@ -81,14 +72,14 @@ void wecom_handle(channel *ch, const api_request *q, api_response *r) {
             (token && strlen(token) > 256) || (token && !(j->token = strdup(token)))) {
             ch_job_free(j);
             wx_fields_free(f);
-            refuse(ch, r, 400, "kf_msg_or_event without a usable OpenKfId or Token");
+            ch_refuse(ch, r, 400, "kf_msg_or_event without a usable OpenKfId or Token");
             return;
         }
         snprintf(j->kfid, sizeof j->kfid, "%s", kfid);
         snprintf(j->kind, sizeof j->kind, "sync");
         if (ch_submit(ch, j)) {
             wx_fields_free(f);
-            refuse(ch, r, 503, "busy");
+            ch_refuse(ch, r, 503, "busy");
             return;
         }
     }
