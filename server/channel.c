@@ -428,6 +428,10 @@ int channels_deliver(app *a, const char *cid, const char *text, long *code,
 
 /* --- helpers -------------------------------------------------------------- */
 
+int ch_id_ok(const char *s) {
+    return s && *s && strlen(s) < CH_ID_MAX;
+}
+
 const char *ch_arg(const api_request *q, const char *name) {
     return q->arg ? q->arg(q->arg_ctx, name) : NULL;
 }

@@ -95,6 +95,9 @@ void wecom_handle(channel *ch, const api_request *q, api_response *r);
 void wecom_job(channel *ch, ch_job *j);
 
 /* Helpers for both. */
+/* Whether s is a usable id (OpenID, MsgId, open_kfid...): not empty, under
+ * CH_ID_MAX bytes. */
+int ch_id_ok(const char *s);
 /* A query parameter of the request, or NULL. */
 const char *ch_arg(const api_request *q, const char *name);
 /* Answer a refused request (status, the reason as text) and log it. */

@@ -49,10 +49,6 @@ static void verify_url(channel *ch, const api_request *q, api_response *r) {
     ch_reply(r, 200, "text/plain; charset=utf-8", echo);
 }
 
-static int field_ok(const char *s) {
-    return s && *s && strlen(s) < CH_ID_MAX;
-}
-
 static void copy_field(char *dst, size_t size, const char *s) {
     snprintf(dst, size, "%s", s ? s : "");
 }
@@ -117,8 +113,8 @@ void wechat_handle(channel *ch, const api_request *q, api_response *r) {
     const char *from = wx_field(f, "FromUserName"), *to = wx_field(f, "ToUserName");
     const char *type = wx_field(f, "MsgType"), *created = wx_field(f, "CreateTime");
     const char *msgid = wx_field(f, "MsgId");
-    if (!field_ok(from) || !field_ok(to) || !field_ok(type) || !field_ok(created) ||
-        (msgid && !field_ok(msgid))) {
+    if (!ch_id_ok(from) || !ch_id_ok(to) || !ch_id_ok(type) || !ch_id_ok(created) ||
+        (msgid && !ch_id_ok(msgid))) {
         wx_fields_free(f);
         ch_refuse(ch, r, 400, "not a WeChat message (FromUserName, ToUserName, MsgType, CreateTime)");
         return;

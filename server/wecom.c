@@ -100,10 +100,6 @@ static long num_of(const cJSON *o, const char *key) {
     return cJSON_IsNumber(v) ? (long)v->valuedouble : -1;
 }
 
-static int ok_id(const char *s) {
-    return s && *s && strlen(s) < CH_ID_MAX;
-}
-
 /* POST a small JSON object built by the caller; logs a failure. */
 static int call(channel *ch, const char *path, cJSON *body, cJSON **resp) {
     char *json = body ? cJSON_PrintUnformatted(body) : NULL;
@@ -130,7 +126,7 @@ static void hand_over(channel *ch, const char *user, const char *kfid) {
 static void on_event(channel *ch, const cJSON *ev) {
     const char *type = str_of(ev, "event_type");
     const char *user = str_of(ev, "external_userid"), *kfid = str_of(ev, "open_kfid");
-    if (!type || !ok_id(user) || !ok_id(kfid))
+    if (!type || !ch_id_ok(user) || !ch_id_ok(kfid))
         return;
     if (strcmp(type, "session_status_change") == 0 && num_of(ev, "change_type") == 3) {
         /* the servicer ended the session: the bot answers again */
@@ -166,7 +162,7 @@ static void on_message(channel *ch, const cJSON *m) {
         return;
     }
     /* only the customer's own messages (3); not the servicer's (5) */
-    if (num_of(m, "origin") != 3 || !ok_id(msgid) || !ok_id(user) || !ok_id(kfid) || !type)
+    if (num_of(m, "origin") != 3 || !ch_id_ok(msgid) || !ch_id_ok(user) || !ch_id_ok(kfid) || !type)
         return;
     if (store_channel_seen(ch->a->st, ch->name, msgid) != 0)
         return; /* taken before (a pull repeated after a restart), or no db */
