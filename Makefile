@@ -72,7 +72,7 @@ DEP_PKGS   = libpcre2-8 libcjson libutf8proc opencc
 DEP_LIBS_EXTRA = -lstemmer -lm -lpthread
 CLI_PKGS   = libedit
 TEST_PKGS  = check
-SERVER_PKGS = libmicrohttpd sqlite3 libsodium libcjson
+SERVER_PKGS = libmicrohttpd sqlite3 libsodium libcjson hiredis
 # the WeChat protocol module (wechat/): XML, SHA-1/AES, the outbound API
 WX_PKGS = libxml-2.0 libcrypto libcurl libcjson
 

@@ -13,7 +13,7 @@ set -eu
 DEFAULT_PACKAGES="build-essential pkg-config libpcre2-dev libcjson-dev \
 libutf8proc-dev check libsubunit-dev libopencc-dev opencc libstemmer-dev \
 libedit-dev valgrind libmicrohttpd-dev libsqlite3-dev libsodium-dev \
-libxml2-dev libssl-dev libcurl4-openssl-dev \
+libxml2-dev libssl-dev libcurl4-openssl-dev libhiredis-dev redis-server \
 curl wrk chromium fonts-wqy-microhei fonts-noto-color-emoji"
 # node and npm (the encoder's conversion, the server's end-to-end and
 # browser tests) are installed as the Debian packages nodejs and npm only

@@ -301,6 +301,11 @@ static void get_messages(app *a, const api_request *q, api_response *r,
     long after = parse_long(q->after, 0, 0, 1L << 40);
     long wait = parse_long(q->wait, 0, 0, SRV_MAX_WAIT);
     conv_lock(c);
+    if (conv_sync(a->cv, c)) {
+        conv_unlock(c);
+        store_failed(r);
+        return;
+    }
     if (q->w) {
         q->w->key = c;
         q->w->deadline = srv_now_ms() + wait * 1000;

@@ -7,6 +7,14 @@
  * memory and wake the long polls of the conversation. If the store fails,
  * the session is restored from the last stored state, so memory and disk
  * never disagree and the client gets an error for a turn that is not kept.
+ *
+ * On a shared store (Redis, several processes) the conversation in memory
+ * is a cache: it carries the version it was loaded or last written at. A
+ * write computed from the session names that version; when another process
+ * has written meanwhile the store refuses it (STORE_STALE), and the
+ * operation loads the conversation again and starts over. The store's
+ * events (another process wrote) mark a cached conversation stale ahead of
+ * time and wake its long polls.
  */
 #include "convs.h"
 
@@ -31,6 +39,8 @@ struct conv {
     long ticket;
     char agent[64];
     char lang[8];
+    long v;    /* the store's version of what is in memory (shared stores) */
+    int stale; /* the store has a newer version: load it before acting */
     /* the handoff packet the library gave during the current operation */
     char *packet;
     const char *reason;
@@ -143,6 +153,19 @@ static int save_state(const conv *c, unsigned char **buf, size_t *len) {
     return 0;
 }
 
+/* A conversation in the table, with a reference (NULL when not there). */
+static conv *lookup(convs *cv, const char *id) {
+    size_t b = bucket(id);
+    pthread_mutex_lock(&cv->mu);
+    conv *c = cv->tab[b];
+    while (c && strcmp(c->id, id) != 0)
+        c = c->next;
+    if (c)
+        c->refs++;
+    pthread_mutex_unlock(&cv->mu);
+    return c;
+}
+
 /* Insert c (refs 1) unless id is there already; returns the one in use. */
 static conv *insert(convs *cv, conv *c) {
     size_t b = bucket(c->id);
@@ -196,6 +219,8 @@ int convs_create(convs *cv, const cJSON *profile, char id[33], char *err,
         conv_free(c);
         return CV_ESTORE;
     }
+    long seq;
+    store_last_write(cv->a->st, &c->v, &seq);
     memcpy(id, c->id, 33);
     convs_put(cv, insert(cv, c));
     return 0;
@@ -238,10 +263,84 @@ int convs_get(convs *cv, const char *id, conv **out) {
     c->seq = row.seq;
     c->status = row.status;
     c->ticket = row.ticket;
+    c->v = row.version;
     snprintf(c->agent, sizeof c->agent, "%s", row.agent);
     snprintf(c->lang, sizeof c->lang, "%s", row.lang);
     *out = insert(cv, c);
     return 0;
+}
+
+/* Load the stored conversation into c (under its lock). */
+static int refresh(convs *cv, conv *c) {
+    conv_row row;
+    int rc = store_conv_load(cv->a->st, c->id, &row);
+    if (rc)
+        return rc == STORE_NOT_FOUND ? CV_ENOTFOUND : CV_ESTORE;
+    if (row.state && csbot_session_restore(c->s, row.state, row.state_len)) {
+        srv_log("error", "conv=%.8s msg=\"stored state does not restore: %s\"",
+                c->id, csbot_session_errmsg(c->s));
+        free(row.state);
+        return CV_ESTORE;
+    }
+    free(c->state);
+    c->state = row.state;
+    c->state_len = row.state_len;
+    c->seq = row.seq;
+    c->status = row.status;
+    c->ticket = row.ticket;
+    c->v = row.version;
+    c->stale = 0;
+    snprintf(c->agent, sizeof c->agent, "%s", row.agent);
+    snprintf(c->lang, sizeof c->lang, "%s", row.lang);
+    return 0;
+}
+
+int conv_sync(convs *cv, conv *c) {
+    return c->stale && store_shared(cv->a->st) ? refresh(cv, c) : 0;
+}
+
+/* After a successful write: the conversation's seq (local_seq is what it
+ * is on SQLite) and, on a shared store, its version as the write left it.
+ * bumped: whether the write moved the version on; if it moved further,
+ * another process wrote meanwhile and the cache is stale. */
+static void wrote(convs *cv, conv *c, long local_seq, int bumped) {
+    long v, seq;
+    store_last_write(cv->a->st, &v, &seq);
+    if (!v) {
+        c->seq = local_seq;
+        return;
+    }
+    c->seq = seq;
+    if (v == c->v + (bumped ? 1 : 0))
+        c->v = v;
+    else
+        c->stale = 1;
+}
+
+void convs_event(convs *cv, const char *id, long version, long seq) {
+    conv *c = lookup(cv, id);
+    if (!c)
+        return;
+    conv_lock(c);
+    if (version > c->v)
+        c->stale = 1;
+    if (seq > c->seq)
+        c->seq = seq;
+    conv_unlock(c);
+    waiters_wake_key(cv->a->wt, c);
+    convs_put(cv, c);
+}
+
+void convs_reset(convs *cv) {
+    pthread_mutex_lock(&cv->mu);
+    for (size_t b = 0; b < NBUCKETS; b++)
+        for (conv *c = cv->tab[b]; c; c = c->next) {
+            pthread_mutex_lock(&c->mu);
+            c->stale = 1;
+            pthread_mutex_unlock(&c->mu);
+            waiters_wake_key(cv->a->wt, c);
+        }
+    pthread_mutex_unlock(&cv->mu);
 }
 
 void convs_put(convs *cv, conv *c) {
@@ -302,21 +401,6 @@ static void roll_back(conv *c) {
         srv_log("error", "conv=%.8s msg=\"cannot roll back: %s\"", c->id,
                 csbot_session_errmsg(c->s));
     drop_packet(c);
-}
-
-/* After the library changed the session: its new state (0), or, when
- * ready is false or the state cannot be saved (out of memory), the session
- * rolled back, owned freed, the conversation unlocked, and -1. */
-static int new_state(conv *c, int ready, void *owned, unsigned char **state,
-                     size_t *len) {
-    *state = NULL;
-    *len = 0;
-    if (ready && save_state(c, state, len) == 0)
-        return 0;
-    free(owned);
-    roll_back(c);
-    conv_unlock(c);
-    return -1;
 }
 
 static csbot_lang conv_lang(const conv *c) {
@@ -400,94 +484,133 @@ static double mono_seconds(void) {
 
 /* --- customer turns -------------------------------------------------------- */
 
-int conv_turn(convs *cv, conv *c, const char *text, size_t len,
-              const turn_opts *o, cJSON **reply, int *code, char *err,
-              size_t errlen) {
-    *reply = NULL;
-    *code = 0;
-    double t0 = mono_seconds();
+/* An operation found the conversation changed by another process: it has
+ * been marked stale and is tried again (at most STALE_TRIES times). */
+enum { CV_ESTALE = -199, STALE_TRIES = 4 };
+
+/* The store refused a write: give the session back its stored state. */
+static int store_refused(conv *c, int src) {
+    if (src == STORE_STALE) {
+        drop_packet(c);
+        c->stale = 1; /* the next try loads what the store has */
+        return CV_ESTALE;
+    }
+    roll_back(c);
+    return CV_ESTORE;
+}
+
+/* One try of a customer turn (under the lock). */
+static int turn_once(convs *cv, conv *c, const char *text, size_t len,
+                     const turn_opts *o, cJSON **reply, int *code, char *err,
+                     size_t errlen, csbot_action *act, const char **reason) {
+    int rc = conv_sync(cv, c);
+    if (rc) {
+        snprintf(err, errlen, "%s", store_errmsg());
+        return rc;
+    }
     const csbot_reply *r;
-    conv_lock(c);
-    int rc = csbot_session_reply(c->s, text, len, &r);
+    rc = csbot_session_reply(c->s, text, len, &r);
     if (rc) {
         *code = rc;
         snprintf(err, errlen, "%s", *csbot_session_errmsg(c->s)
                                         ? csbot_session_errmsg(c->s)
                                         : csbot_strerror(rc));
         drop_packet(c);
-        conv_unlock(c);
         return rc == CSBOT_ENOMEM || rc == CSBOT_ECALLBACK ? CV_ENOMEM : CV_EINPUT;
     }
-    csbot_action act = csbot_reply_action(r);
+    *act = csbot_reply_action(r);
     const char *lang = csbot_lang_name(csbot_reply_lang(r));
     unsigned turn = csbot_reply_turn(r);
     msg_rec m[2] = {
         {.seq = c->seq + 1, .role = "customer", .text = NULL, .lang = lang,
          .turn = turn},
         {.seq = c->seq + 2, .role = "bot", .text = csbot_reply_text(r),
-         .action = csbot_action_name(act), .intent = csbot_reply_intent(r),
+         .action = csbot_action_name(*act), .intent = csbot_reply_intent(r),
          .confidence = csbot_reply_confidence(r), .lang = lang, .turn = turn}};
     /* the text as the store wants it: NUL-terminated */
     char *copy = malloc(len + 1);
-    unsigned char *state;
-    size_t state_len;
-    if (new_state(c, copy != NULL, copy, &state, &state_len))
+    unsigned char *state = NULL;
+    size_t state_len = 0;
+    if (!copy || save_state(c, &state, &state_len)) {
+        free(copy);
+        roll_back(c);
         return CV_ENOMEM;
+    }
     memcpy(copy, text, len);
     copy[len] = '\0';
     m[0].text = copy;
-    conv_status status = act == CSBOT_ACTION_HANDOFF ? CONV_WAITING
+    conv_status status = *act == CSBOT_ACTION_HANDOFF ? CONV_WAITING
                          : !csbot_session_in_human_mode(c->s) ? CONV_BOT
                                                               : c->status;
-    const char *reason = c->packet ? c->reason : NULL;
+    *reason = c->packet ? c->reason : NULL;
     turn_rec t = {.conv = c->id, .now = srv_now_ms(), .msgs = m,
-                  .nmsgs = act == CSBOT_ACTION_SILENT ? 1 : 2,
+                  .nmsgs = *act == CSBOT_ACTION_SILENT ? 1 : 2,
                   .state = state, .state_len = state_len, .status = status,
-                  .lang = lang, .handoff_reason = reason,
+                  .lang = lang, .handoff_reason = *reason,
                   .handoff_text = copy, .handoff_packet = c->packet,
                   .handoff_status = o ? o->handoff_status : NULL,
                   .msg_channel = o ? o->msg_channel : NULL,
-                  .msg_id = o ? o->msg_id : NULL};
+                  .msg_id = o ? o->msg_id : NULL, .version = c->v};
     long ticket = 0;
-    if (store_turn(cv->a->st, &t, &ticket)) {
-        snprintf(err, errlen, "%s", store_errmsg());
-        srv_log("error", "conv=%.8s msg=\"turn not stored: %s\"", c->id, err);
-        free(copy);
-        free(state);
-        roll_back(c);
-        conv_unlock(c);
-        return CV_ESTORE;
-    }
+    int src = store_turn(cv->a->st, &t, &ticket);
     free(copy);
+    if (src) {
+        free(state);
+        if (src != STORE_STALE) {
+            snprintf(err, errlen, "%s", store_errmsg());
+            srv_log("error", "conv=%.8s msg=\"turn not stored: %s\"", c->id, err);
+        }
+        return store_refused(c, src);
+    }
     keep_state(c, state, state_len);
-    c->seq += (long)t.nmsgs;
+    wrote(cv, c, c->seq + (long)t.nmsgs, 1);
     c->status = status;
     if (ticket > 0)
         c->ticket = ticket;
     snprintf(c->lang, sizeof c->lang, "%s", lang);
     *reply = reply_json(c, r, c->seq, ticket);
     drop_packet(c);
+    return *reply ? 0 : CV_ENOMEM;
+}
+
+int conv_turn(convs *cv, conv *c, const char *text, size_t len,
+              const turn_opts *o, cJSON **reply, int *code, char *err,
+              size_t errlen) {
+    *reply = NULL;
+    *code = 0;
+    double t0 = mono_seconds();
+    csbot_action act = CSBOT_ACTION_SILENT;
+    const char *reason = NULL;
+    conv_lock(c);
+    int rc = CV_ESTALE;
+    for (int i = 0; i < STALE_TRIES && rc == CV_ESTALE; i++)
+        rc = turn_once(cv, c, text, len, o, reply, code, err, errlen, &act, &reason);
+    if (rc == CV_ESTALE) {
+        snprintf(err, errlen, "the conversation kept changing; try again");
+        rc = CV_ESTORE;
+    }
     conv_unlock(c);
+    if (rc)
+        return rc;
     waiters_wake_key(cv->a->wt, c);
     metrics_reply(cv->a->m, act, mono_seconds() - t0);
     if (reason)
         metrics_handoff(cv->a->m, reason);
-    return *reply ? 0 : CV_ENOMEM;
+    return 0;
 }
 
 /* --- the "talk to a person" button ----------------------------------------- */
 
-int conv_request_human(convs *cv, conv *c, cJSON **out) {
-    *out = NULL;
-    conv_lock(c);
-    if (c->status != CONV_BOT || csbot_session_in_human_mode(c->s)) {
-        conv_unlock(c);
+/* One try (under the lock). */
+static int human_once(convs *cv, conv *c, cJSON **out) {
+    int rc = conv_sync(cv, c);
+    if (rc)
+        return rc;
+    if (c->status != CONV_BOT || csbot_session_in_human_mode(c->s))
         return CV_ECONFLICT;
-    }
-    int rc = csbot_session_handoff(c->s);
+    rc = csbot_session_handoff(c->s);
     if (rc) {
         drop_packet(c);
-        conv_unlock(c);
         return rc == CSBOT_EHUMAN ? CV_ECONFLICT : CV_ENOMEM;
     }
     /* the library calls it a host handoff; for the agent it is what it is,
@@ -508,26 +631,29 @@ int conv_request_human(convs *cv, conv *c, cJSON **out) {
     const char *text = csbot_kb_message(kb, "handoff", lang);
     char *say = strdup(text ? text : "");
     csbot_hub_release(cv->a->hub, kb);
-    unsigned char *state;
-    size_t state_len;
-    if (new_state(c, say != NULL, say, &state, &state_len))
+    unsigned char *state = NULL;
+    size_t state_len = 0;
+    if (!say || save_state(c, &state, &state_len)) {
+        free(say);
+        roll_back(c);
         return CV_ENOMEM;
+    }
     msg_rec m = {.seq = c->seq + 1, .role = "system", .text = say,
                  .lang = csbot_lang_name(lang)};
     turn_rec t = {.conv = c->id, .now = srv_now_ms(), .msgs = &m, .nmsgs = 1,
                   .state = state, .state_len = state_len,
                   .status = CONV_WAITING, .handoff_reason = "explicit_request",
-                  .handoff_text = "", .handoff_packet = c->packet};
+                  .handoff_text = "", .handoff_packet = c->packet,
+                  .version = c->v};
     long ticket = 0;
-    if (store_turn(cv->a->st, &t, &ticket)) {
+    int src = store_turn(cv->a->st, &t, &ticket);
+    if (src) {
         free(say);
         free(state);
-        roll_back(c);
-        conv_unlock(c);
-        return CV_ESTORE;
+        return store_refused(c, src);
     }
     keep_state(c, state, state_len);
-    c->seq++;
+    wrote(cv, c, c->seq + 1, 1);
     c->status = CONV_WAITING;
     c->ticket = ticket;
     drop_packet(c);
@@ -537,11 +663,22 @@ int conv_request_human(convs *cv, conv *c, cJSON **out) {
     cJSON_AddStringToObject(o, "text", say);
     cJSON_AddNumberToObject(o, "seq", (double)c->seq);
     free(say);
-    conv_unlock(c);
-    waiters_wake_key(cv->a->wt, c);
-    metrics_handoff(cv->a->m, "explicit_request");
     *out = o;
     return o ? 0 : CV_ENOMEM;
+}
+
+int conv_request_human(convs *cv, conv *c, cJSON **out) {
+    *out = NULL;
+    conv_lock(c);
+    int rc = CV_ESTALE;
+    for (int i = 0; i < STALE_TRIES && rc == CV_ESTALE; i++)
+        rc = human_once(cv, c, out);
+    conv_unlock(c);
+    if (rc)
+        return rc == CV_ESTALE ? CV_ESTORE : rc;
+    waiters_wake_key(cv->a->wt, c);
+    metrics_handoff(cv->a->m, "explicit_request");
+    return 0;
 }
 
 int conv_rate(convs *cv, conv *c, long turn, int rating, char *err,
@@ -597,13 +734,18 @@ static void system_text(char *buf, size_t size, csbot_lang lang,
 int conv_claim(convs *cv, conv *c, long ticket, const char *agent) {
     char text[256];
     conv_lock(c);
+    int rc = conv_sync(cv, c);
+    if (rc) {
+        conv_unlock(c);
+        return rc;
+    }
     csbot_lang lang = conv_lang(c);
     system_text(text, sizeof text, lang, &JOINED, agent);
     msg_rec m = {.seq = c->seq + 1, .role = "system", .text = text,
                  .lang = csbot_lang_name(lang)};
-    int rc = store_claim(cv->a->st, ticket, c->id, agent, srv_now_ms(), &m);
+    rc = store_claim(cv->a->st, ticket, c->id, agent, srv_now_ms(), &m);
     if (rc == 0) {
-        c->seq++;
+        wrote(cv, c, c->seq + 1, 1);
         c->status = CONV_AGENT;
         c->ticket = ticket;
         snprintf(c->agent, sizeof c->agent, "%s", agent);
@@ -624,8 +766,10 @@ int conv_agent_say(convs *cv, conv *c, long ticket, const char *agent,
                  .agent = agent, .lang = c->lang};
     int rc = store_agent_message(cv->a->st, ticket, c->id, agent, srv_now_ms(),
                                  &m);
-    if (rc == 0)
-        *seq = ++c->seq;
+    if (rc == 0) {
+        wrote(cv, c, c->seq + 1, 0);
+        *seq = c->seq;
+    }
     conv_unlock(c);
     if (rc == 0)
         waiters_wake_key(cv->a->wt, c);
@@ -637,12 +781,14 @@ int conv_agent_say(convs *cv, conv *c, long ticket, const char *agent,
 
 /* The bot takes the conversation back (under the lock): the session
  * resumed, its new state and the system message that says so, in the
- * customer's language. -1: out of memory (rolled back and unlocked). */
+ * customer's language. -1: out of memory (rolled back). */
 static int take_back(conv *c, const sys_text *t, const char *agent, char *text,
                      size_t size, msg_rec *m, unsigned char **state, size_t *len) {
     csbot_session_resume(c->s);
-    if (new_state(c, 1, NULL, state, len))
+    if (save_state(c, state, len)) {
+        roll_back(c);
         return -1;
+    }
     csbot_lang lang = conv_lang(c);
     system_text(text, size, lang, t, agent);
     *m = (msg_rec){.seq = c->seq + 1, .role = "system", .text = text,
@@ -650,50 +796,70 @@ static int take_back(conv *c, const sys_text *t, const char *agent, char *text,
     return 0;
 }
 
-/* After take_back(): keep the stored state (rc 0) or roll back, unlock. */
-static int taken_back(convs *cv, conv *c, int rc, unsigned char *state,
-                      size_t len) {
-    if (rc) {
+/* One try of giving the conversation back to the bot (under the lock):
+ * agent's resolve (agent set), or the end of a handoff to WeChat's
+ * customer service (agent NULL). */
+static int back_once(convs *cv, conv *c, long ticket, const char *agent,
+                     const char *note) {
+    /* on a shared store another process may have moved the conversation
+     * on: what is checked here is what the store has */
+    int rc = store_shared(cv->a->st) ? refresh(cv, c) : 0;
+    if (rc)
+        return rc;
+    if (agent ? c->ticket != ticket || c->status != CONV_AGENT ||
+                    strcmp(c->agent, agent) != 0
+              : c->status == CONV_BOT || c->ticket <= 0 || c->agent[0])
+        return CV_ECONFLICT;
+    char text[256];
+    unsigned char *state;
+    size_t state_len;
+    msg_rec m;
+    if (take_back(c, agent ? &LEFT : &BACK, agent ? agent : "", text, sizeof text,
+                  &m, &state, &state_len))
+        return CV_ENOMEM;
+    int src = agent ? store_resolve(cv->a->st, ticket, c->id, agent, srv_now_ms(),
+                                    &m, state, state_len, note, c->v)
+                    : store_handback(cv->a->st, c->ticket, c->id, srv_now_ms(), &m,
+                                     state, state_len, c->v);
+    if (src) {
         free(state);
-        roll_back(c);
-        conv_unlock(c);
-        return rc == STORE_CONFLICT ? CV_ECONFLICT : CV_ESTORE;
+        rc = store_refused(c, src);
+        return src == STORE_CONFLICT ? CV_ECONFLICT : rc;
     }
-    keep_state(c, state, len);
-    c->seq++;
+    keep_state(c, state, state_len);
+    wrote(cv, c, c->seq + 1, 1);
     c->status = CONV_BOT;
     c->ticket = 0;
     c->agent[0] = '\0';
+    return 0;
+}
+
+static int give_back(convs *cv, conv *c, long ticket, const char *agent,
+                     const char *note) {
+    conv_lock(c);
+    int rc = CV_ESTALE;
+    for (int i = 0; i < STALE_TRIES && rc == CV_ESTALE; i++)
+        rc = back_once(cv, c, ticket, agent, note);
     conv_unlock(c);
+    if (rc)
+        return rc == CV_ESTALE ? CV_ESTORE : rc;
     waiters_wake_key(cv->a->wt, c);
     return 0;
 }
 
 int conv_resolve(convs *cv, conv *c, long ticket, const char *agent,
                  const char *note) {
-    char text[256];
-    conv_lock(c);
-    if (c->ticket != ticket || c->status != CONV_AGENT ||
-        strcmp(c->agent, agent) != 0) {
-        conv_unlock(c);
-        return CV_ECONFLICT;
-    }
-    unsigned char *state;
-    size_t state_len;
-    msg_rec m;
-    if (take_back(c, &LEFT, agent, text, sizeof text, &m, &state, &state_len))
-        return CV_ENOMEM;
-    int rc = store_resolve(cv->a->st, ticket, c->id, agent, srv_now_ms(), &m,
-                           state, state_len, note);
-    return taken_back(cv, c, rc, state, state_len);
+    return give_back(cv, c, ticket, agent, note);
 }
 
 int conv_system_say(convs *cv, conv *c, const char *text, long *seq) {
     conv_lock(c);
     msg_rec m = {.seq = c->seq + 1, .role = "system", .text = text, .lang = c->lang};
     int rc = store_system_message(cv->a->st, c->id, srv_now_ms(), &m);
-    if (rc == 0)
-        *seq = ++c->seq;
+    if (rc == 0) {
+        wrote(cv, c, c->seq + 1, 0);
+        *seq = c->seq;
+    }
     conv_unlock(c);
     if (rc == 0)
         waiters_wake_key(cv->a->wt, c);
@@ -705,18 +871,5 @@ csbot_lang conv_get_lang(const conv *c) { return conv_lang(c); }
 /* --- a handoff to WeChat's customer service ends ------------------------ */
 
 int conv_handback(convs *cv, conv *c) {
-    char text[256];
-    conv_lock(c);
-    if (c->status == CONV_BOT || c->ticket <= 0 || c->agent[0]) {
-        conv_unlock(c);
-        return CV_ECONFLICT;
-    }
-    unsigned char *state;
-    size_t state_len;
-    msg_rec m;
-    if (take_back(c, &BACK, "", text, sizeof text, &m, &state, &state_len))
-        return CV_ENOMEM;
-    int rc = store_handback(cv->a->st, c->ticket, c->id, srv_now_ms(), &m, state,
-                            state_len);
-    return taken_back(cv, c, rc, state, state_len);
+    return give_back(cv, c, 0, NULL, NULL);
 }

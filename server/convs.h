@@ -34,6 +34,12 @@ int convs_create(convs *cv, const cJSON *profile, char id[33], char *err,
 /* Look a conversation up (loading it if needed) and take a reference. */
 int convs_get(convs *cv, const char *id, conv **out);
 void convs_put(convs *cv, conv *c);
+/* A shared store's events (store_events): another process changed
+ * conversation id (its cached copy is loaded again before the next
+ * operation, and its long polls wake), or events may have been missed
+ * (every cached conversation is treated so). */
+void convs_event(convs *cv, const char *id, long version, long seq);
+void convs_reset(convs *cv);
 /* Free conversations unused for idle_ms (their state is in the store). */
 size_t convs_evict(convs *cv, int64_t idle_ms);
 size_t convs_count(convs *cv);
@@ -43,6 +49,9 @@ void conv_lock(conv *c);
 void conv_unlock(conv *c);
 const char *conv_id(const conv *c);
 long conv_seq(const conv *c);       /* under the lock */
+/* Under the lock: load the conversation again if another process changed
+ * it (shared stores; 0 when nothing was to do). */
+int conv_sync(convs *cv, conv *c);
 conv_status conv_get_status(const conv *c);
 
 /* What a channel adds to a turn (NULL for the web chat). */

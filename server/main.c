@@ -27,7 +27,7 @@
 #include "wx.h"
 
 typedef struct options {
-    const char *kb, *db, *listen, *wechat, *wecom;
+    const char *kb, *db, *listen, *wechat, *wecom, *redis;
     unsigned threads, timeout;
     double rate;
     int utc_offset, quiet, secure;
@@ -37,13 +37,16 @@ static void usage(FILE *f) {
     fputs("usage: csbot-server [--kb FILE] [--db FILE] [--listen IP:PORT]\n"
           "                    [--threads N] [--rate-limit N] [--utc-offset MIN]\n"
           "                    [--timeout SECONDS] [--quiet]\n"
-          "                    [--wechat CONFIG] [--wecom CONFIG]\n"
-          "       csbot-server agent add NAME [--db FILE]   (password on stdin)\n"
+          "                    [--wechat CONFIG] [--wecom CONFIG] [--redis URL]\n"
+          "       csbot-server agent add NAME [--db FILE | --redis URL]\n"
+          "                    (password on stdin)\n"
           "defaults: --kb intents/shop.json --db csbot.db --listen 127.0.0.1:8080\n"
           "          --threads 8 --rate-limit 20 (requests/s per client, 0: off)\n"
           "          --timeout 30 (seconds a client may stay silent)\n"
           "--wechat serves an official account at /wechat, --wecom WeCom customer\n"
-          "service at /wecom (CONFIG: JSON, see docs/WECHAT-BRIDGE.md)\n",
+          "service at /wecom (CONFIG: JSON, see docs/WECHAT-BRIDGE.md)\n"
+          "--redis redis://HOST:PORT/DB keeps everything in Redis instead of the\n"
+          "database, shared by every csbot-server started with it (docs/SCALE-OUT.md)\n",
           f);
 }
 
@@ -67,6 +70,8 @@ static int parse(int argc, char **argv, int i, options *o) {
             o->db = v;
         else if (strcmp(a, "--listen") == 0)
             o->listen = v;
+        else if (strcmp(a, "--redis") == 0)
+            o->redis = v;
         else if (strcmp(a, "--wechat") == 0)
             o->wechat = v;
         else if (strcmp(a, "--wecom") == 0)
@@ -91,6 +96,12 @@ static int parse(int argc, char **argv, int i, options *o) {
     return 0;
 }
 
+/* The database, or Redis with --redis. */
+static int open_store(store **st, const options *o, char *err, size_t errlen) {
+    return o->redis ? store_open_redis(st, o->redis, err, errlen)
+                    : store_open(st, o->db, err, errlen);
+}
+
 /* csbot-server agent add NAME: the password is the first line of stdin. */
 static int agent_add(int argc, char **argv) {
     if (argc < 4 || strcmp(argv[2], "add") != 0) {
@@ -109,7 +120,7 @@ static int agent_add(int argc, char **argv) {
     pw[strcspn(pw, "\r\n")] = '\0';
     store *st;
     char err[512];
-    if (auth_init() || store_open(&st, o.db, err, sizeof err)) {
+    if (auth_init() || open_store(&st, &o, err, sizeof err)) {
         fprintf(stderr, "csbot-server: %s\n", err);
         return 1;
     }
@@ -119,7 +130,8 @@ static int agent_add(int argc, char **argv) {
         fprintf(stderr, "csbot-server: %s\n", err);
         return 1;
     }
-    fprintf(stderr, "csbot-server: agent %s saved in %s\n", argv[3], o.db);
+    fprintf(stderr, "csbot-server: agent %s saved in %s\n", argv[3],
+            o.redis ? o.redis : o.db);
     return 0;
 }
 
@@ -199,6 +211,12 @@ static void serve(app *a, int sfd, int ifd, const char *base) {
     }
 }
 
+static void on_store_event(void *ud, const char *id, long version, long seq) {
+    convs_event(ud, id, version, seq);
+}
+
+static void on_store_reset(void *ud) { convs_reset(ud); }
+
 static int run(const options *o) {
     app a;
     memset(&a, 0, sizeof a);
@@ -217,7 +235,7 @@ static int run(const options *o) {
     }
     srv_note_kb_loaded(&a);
     if (csbot_hub_new(&a.hub, kb) || auth_init() ||
-        store_open(&a.st, o->db, err, sizeof err) || convs_new(&a.cv, &a) ||
+        open_store(&a.st, o, err, sizeof err) || convs_new(&a.cv, &a) ||
         waiters_new(&a.wt) || metrics_new(&a.m) || ratelimit_new(&a.rl, o->rate)) {
         fprintf(stderr, "csbot-server: cannot start: %s\n",
                 a.st ? "out of memory" : err);
@@ -229,6 +247,12 @@ static int run(const options *o) {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
+    /* events of a shared store: other processes' changes */
+    store_events ev = {on_store_event, on_store_reset, a.cv};
+    if (store_subscribe(a.st, &ev)) {
+        fprintf(stderr, "csbot-server: cannot start the Redis subscriber\n");
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     wx_global_init();
@@ -247,8 +271,9 @@ static int run(const options *o) {
     char host[64];
     snprintf(host, sizeof host, "%.*s", (int)(strrchr(o->listen, ':') - o->listen),
              o->listen);
-    srv_log("info", "msg=\"started\" kb=%s intents=%zu db=%s threads=%u", o->kb,
-            csbot_kb_intent_count(kb), o->db, o->threads);
+    srv_log("info", "msg=\"started\" kb=%s intents=%zu %s=%s threads=%u", o->kb,
+            csbot_kb_intent_count(kb), o->redis ? "redis" : "db",
+            o->redis ? o->redis : o->db, o->threads);
     fprintf(stderr,
             "csbot-server: listening on http://%s:%u/\n"
             "csbot-server:   web chat       http://%s:%u/\n"
@@ -268,8 +293,8 @@ static int run(const options *o) {
     channel_close(a.wechat); /* finish the channels' queued work */
     channel_close(a.wecom);
     wx_global_cleanup();
+    store_close(a.st); /* (first: its subscriber thread uses the table) */
     convs_free(a.cv);
-    store_close(a.st);
     csbot_hub_free(a.hub);
     waiters_free(a.wt);
     metrics_free(a.m);

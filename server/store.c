@@ -14,6 +14,8 @@
 
 #include <sqlite3.h>
 
+#include "rstore.h"
+
 /* A turn waiting for the group commit (see store_turn). */
 typedef struct pending {
     const turn_rec *t;
@@ -25,6 +27,7 @@ typedef struct pending {
 } pending;
 
 struct store {
+    rstore *rs; /* set: every function is Redis's (rstore.c) */
     pthread_mutex_t wmu, rmu;
     /* group commit: turns queue here; one of their threads commits them */
     pthread_mutex_t qmu;
@@ -44,6 +47,43 @@ static _Thread_local char errbuf[256];
 enum { STORE_WAL_CATCH_UP = 4096 };
 
 const char *store_errmsg(void) { return errbuf; }
+
+void store__seterr(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    va_end(ap);
+}
+
+int store_shared(const store *st) { return st->rs != NULL; }
+
+int store_subscribe(store *st, const store_events *ev) {
+    return st->rs ? rstore_subscribe(st->rs, ev) : 0;
+}
+
+void store_last_write(const store *st, long *version, long *seq) {
+    if (st->rs) {
+        rstore_last_write(version, seq);
+    } else {
+        *version = 0;
+        *seq = 0;
+    }
+}
+
+int store_open_redis(store **out, const char *url, char *err, size_t errlen) {
+    *out = NULL;
+    store *st = calloc(1, sizeof *st);
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (rstore_open(&st->rs, url, err, errlen)) {
+        free(st);
+        return -1;
+    }
+    *out = st;
+    return 0;
+}
 
 static int fail(sqlite3 *db, const char *what) {
     snprintf(errbuf, sizeof errbuf, "%s: %s", what,
@@ -166,6 +206,11 @@ int store_open(store **out, const char *path, char *err, size_t errlen) {
 void store_close(store *st) {
     if (!st)
         return;
+    if (st->rs) {
+        rstore_close(st->rs);
+        free(st);
+        return;
+    }
     sqlite3_finalize(st->ins_msg);
     sqlite3_finalize(st->upd_conv);
     sqlite3_finalize(st->ins_handoff);
@@ -330,6 +375,8 @@ static int take_texts(sqlite3_stmt *s, void *ud) {
 int store_conv_create(store *st, const char *id, int64_t now,
                       const char *profile_json, const void *state,
                       size_t state_len) {
+    if (st->rs)
+        return rstore_conv_create(st->rs, id, now, profile_json, state, state_len);
     BEGIN_WRITE(st);
     sqlite3_stmt *s;
     int rc = -1;
@@ -371,6 +418,8 @@ static int take_conv(sqlite3_stmt *s, void *ud) {
 }
 
 int store_conv_load(store *st, const char *id, conv_row *out) {
+    if (st->rs)
+        return rstore_conv_load(st->rs, id, out);
     memset(out, 0, sizeof *out);
     return one_row(st, take_conv, out,
                    "SELECT created,status,seq,ticket,agent,lang,state"
@@ -485,6 +534,8 @@ static void commit_batch(store *st, pending *batch) {
  * commit running takes the whole queue and commits it in one transaction
  * while the others wait, so under load many turns share one commit. */
 int store_turn(store *st, const turn_rec *t, long *ticket) {
+    if (st->rs)
+        return rstore_turn(st->rs, t, ticket);
     pending me = {.t = t};
     pthread_mutex_lock(&st->qmu);
     *st->qtail = &me;
@@ -517,6 +568,8 @@ int store_turn(store *st, const turn_rec *t, long *ticket) {
 }
 
 int store_checkpoint(store *st, int *copied) {
+    if (st->rs) /* Redis writes its own files */
+        return 0;
     int log = -1, done = -1;
     int rc = sqlite3_wal_checkpoint_v2(st->ck, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                        &log, &done);
@@ -605,6 +658,8 @@ static cJSON *read_array(store *st, cJSON *(*row)(sqlite3_stmt *),
 }
 
 cJSON *store_messages(store *st, const char *conv, long after) {
+    if (st->rs)
+        return rstore_messages(st->rs, conv, after);
     return read_array(st, msg_json,
                       "SELECT " MSG_COLS " FROM messages WHERE conv=? AND seq>?"
                       " ORDER BY seq",
@@ -613,6 +668,8 @@ cJSON *store_messages(store *st, const char *conv, long after) {
 
 int store_rate(store *st, const char *conv, long turn, int rating,
                int64_t now) {
+    if (st->rs)
+        return rstore_rate(st->rs, conv, turn, rating, now);
     BEGIN_WRITE(st);
     int rc = turn > 0
                  ? run_w(st, "INSERT INTO ratings(conv,turn,rating,ts) VALUES(?,?,?,?)",
@@ -645,6 +702,8 @@ static cJSON *queue_row(sqlite3_stmt *s) {
 }
 
 cJSON *store_queue(store *st, const char *agent, int64_t now) {
+    if (st->rs)
+        return rstore_queue(st->rs, agent, now);
     return read_array(st, queue_row,
                       "SELECT h.id,h.conv,h.reason,h.status,h.agent,h.created,"
                       " ?1-h.created,c.lang,h.text FROM handoffs h"
@@ -655,6 +714,8 @@ cJSON *store_queue(store *st, const char *agent, int64_t now) {
 }
 
 int store_ticket_conv(store *st, long ticket, char conv[33]) {
+    if (st->rs)
+        return rstore_ticket_conv(st->rs, ticket, conv);
     return get_one(st, conv, 33, NULL, 0, "SELECT conv FROM handoffs WHERE id=?",
                    "i", (int64_t)ticket);
 }
@@ -677,6 +738,8 @@ static void add_opt_int(cJSON *o, const char *key, sqlite3_stmt *s, int i) {
 }
 
 cJSON *store_ticket(store *st, long ticket) {
+    if (st->rs)
+        return rstore_ticket(st->rs, ticket);
     pthread_mutex_lock(&st->rmu);
     cJSON *o = NULL;
     sqlite3_stmt *s = query_r(st,
@@ -754,6 +817,8 @@ static int conv_set(store *st, const char *conv, int64_t now, long seq,
 
 int store_claim(store *st, long ticket, const char *conv, const char *agent,
                 int64_t now, const msg_rec *sys) {
+    if (st->rs)
+        return rstore_claim(st->rs, ticket, conv, agent, now, sys);
     BEGIN_WRITE(st);
     char status[16], who[64];
     int rc = ticket_state(st, ticket, status, who);
@@ -795,6 +860,8 @@ static int check_claim(store *st, long ticket, const char *agent) {
 
 int store_agent_message(store *st, long ticket, const char *conv,
                         const char *agent, int64_t now, const msg_rec *m) {
+    if (st->rs)
+        return rstore_agent_message(st->rs, ticket, conv, agent, now, m);
     BEGIN_WRITE(st);
     int rc = check_claim(st, ticket, agent);
     if (!rc)
@@ -812,6 +879,8 @@ int store_agent_message(store *st, long ticket, const char *conv,
 
 int store_note(store *st, long ticket, const char *agent, const char *text,
                int64_t now) {
+    if (st->rs)
+        return rstore_note(st->rs, ticket, agent, text, now);
     BEGIN_WRITE(st);
     int rc = run_w(st, "INSERT INTO notes(handoff,ts,agent,text) VALUES(?,?,?,?)",
                    "iitt", (int64_t)ticket, now, agent, text);
@@ -833,7 +902,11 @@ static int back_to_bot(store *st, const char *conv, int64_t now,
 
 int store_resolve(store *st, long ticket, const char *conv, const char *agent,
                   int64_t now, const msg_rec *sys, const void *state,
-                  size_t state_len, const char *note) {
+                  size_t state_len, const char *note, long version) {
+    if (st->rs)
+        return rstore_resolve(st->rs, ticket, conv, agent, now, sys, state,
+                              state_len, note, version);
+    (void)version; /* one process: the conversation's lock is enough */
     BEGIN_WRITE(st);
     int rc = check_claim(st, ticket, agent);
     if (!rc && note && *note)
@@ -848,6 +921,8 @@ int store_resolve(store *st, long ticket, const char *conv, const char *agent,
 }
 
 long store_open_handoffs(store *st) {
+    if (st->rs)
+        return rstore_open_handoffs(st->rs);
     int64_t n = -1;
     if (one_row(st, take_int64, &n,
                 "SELECT count(*) FROM handoffs WHERE status!='resolved'", ""))
@@ -858,6 +933,8 @@ long store_open_handoffs(store *st) {
 /* --- agents -------------------------------------------------------------- */
 
 int store_agent_add(store *st, const char *name, const char *hash, int64_t now) {
+    if (st->rs)
+        return rstore_agent_add(st->rs, name, hash);
     BEGIN_WRITE(st);
     int rc = run_w(st,
                    "INSERT INTO agents(name,hash,created) VALUES(?,?,?)"
@@ -868,12 +945,16 @@ int store_agent_add(store *st, const char *name, const char *hash, int64_t now) 
 
 
 int store_agent_hash(store *st, const char *name, char *buf, size_t size) {
+    if (st->rs)
+        return rstore_agent_hash(st->rs, name, buf, size);
     return get_one(st, buf, size, NULL, 0, "SELECT hash FROM agents WHERE name=?",
                    "t", name);
 }
 
 int store_login_add(store *st, const char *token_hash, const char *agent,
                     const char *csrf, int64_t expires) {
+    if (st->rs)
+        return rstore_login_add(st->rs, token_hash, agent, csrf, expires);
     BEGIN_WRITE(st);
     int rc = run_w(st, "INSERT INTO logins(token,agent,csrf,expires) VALUES(?,?,?,?)",
                    "ttti", token_hash, agent, csrf, expires);
@@ -884,12 +965,16 @@ int store_login_add(store *st, const char *token_hash, const char *agent,
 
 int store_login_get(store *st, const char *token_hash, int64_t now,
                     char agent[64], char csrf[64]) {
+    if (st->rs)
+        return rstore_login_get(st->rs, token_hash, now, agent, csrf);
     return get_one(st, agent, 64, csrf, 64,
                    "SELECT agent,csrf FROM logins WHERE token=? AND expires>?", "ti",
                    token_hash, now);
 }
 
 int store_login_del(store *st, const char *token_hash) {
+    if (st->rs)
+        return rstore_login_del(st->rs, token_hash);
     BEGIN_WRITE(st);
     int rc = run_w(st, "DELETE FROM logins WHERE token=?", "t", token_hash);
     return end_write(st, rc, "logout");
@@ -955,6 +1040,8 @@ static const char *const ACTIONS[] = {"answer", "ask", "suggest", "fallback",
                                       "handoff"};
 
 cJSON *store_dashboard(store *st, int64_t since, int utc_offset_minutes) {
+    if (st->rs)
+        return rstore_dashboard(st->rs, since, utc_offset_minutes);
     pthread_mutex_lock(&st->rmu);
     cJSON *o = cJSON_CreateObject();
     int64_t convs = scalar_i(st,
@@ -1092,6 +1179,8 @@ static int take_msg_text(sqlite3_stmt *s, void *ud) {
 }
 
 int store_message_text(store *st, long id, char **text, char lang[8]) {
+    if (st->rs)
+        return rstore_message_text(st->rs, id, text, lang);
     *text = NULL;
     return one_row(st, take_msg_text, &(msg_text){text, lang},
                    "SELECT text,lang FROM messages WHERE id=? AND role='customer'",
@@ -1100,6 +1189,8 @@ int store_message_text(store *st, long id, char **text, char lang[8]) {
 
 int store_kb_version(store *st, int64_t now, const char *agent,
                      const char *path, const char *json) {
+    if (st->rs)
+        return rstore_kb_version(st->rs, now, agent, path, json);
     BEGIN_WRITE(st);
     int rc = run_w(st, "INSERT INTO kb_versions(ts,agent,path,json) VALUES(?,?,?,?)",
                    "ittt", now, agent, path, json);
@@ -1110,6 +1201,8 @@ int store_kb_version(store *st, int64_t now, const char *agent,
 
 int store_channel_conv(store *st, const char *channel, const char *user,
                        char conv[33]) {
+    if (st->rs)
+        return rstore_channel_conv(st->rs, channel, user, conv);
     return get_one(st, conv, 33, NULL, 0,
                    "SELECT conv FROM channel_users WHERE channel=? AND user=?",
                    "tt", channel, user);
@@ -1117,6 +1210,8 @@ int store_channel_conv(store *st, const char *channel, const char *user,
 
 int store_channel_bind(store *st, const char *channel, const char *user,
                        const char *conv, const char *extra) {
+    if (st->rs)
+        return rstore_channel_bind(st->rs, channel, user, conv, extra);
     BEGIN_WRITE(st);
     int rc = run_w(st,
                    "INSERT INTO channel_users(channel,user,conv,extra) VALUES(?,?,?,?)"
@@ -1141,6 +1236,8 @@ static int take_three(sqlite3_stmt *s, void *ud) {
 
 int store_channel_of(store *st, const char *conv, char channel[16],
                      char user[128], char extra[128]) {
+    if (st->rs)
+        return rstore_channel_of(st->rs, conv, channel, user, extra);
     three_texts t = {channel, user, extra, 16, 128, 128};
     return one_row(st, take_three, &t,
                    "SELECT channel,user,extra FROM channel_users WHERE conv=?", "t",
@@ -1148,6 +1245,8 @@ int store_channel_of(store *st, const char *conv, char channel[16],
 }
 
 int store_channel_seen(store *st, const char *channel, const char *msgid) {
+    if (st->rs)
+        return rstore_channel_seen(st->rs, channel, msgid);
     int64_t n = 0;
     int rc = one_row(st, take_int64, &n,
                      "SELECT count(*) FROM channel_msgs WHERE channel=? AND msgid=?",
@@ -1156,6 +1255,8 @@ int store_channel_seen(store *st, const char *channel, const char *msgid) {
 }
 
 int64_t store_last_message_at(store *st, const char *conv) {
+    if (st->rs)
+        return rstore_last_message_at(st->rs, conv);
     int64_t ts = 0;
     int rc = one_row(st, take_int64, &ts,
                      "SELECT coalesce(max(ts),0) FROM messages WHERE conv=?", "t", conv);
@@ -1164,6 +1265,8 @@ int64_t store_last_message_at(store *st, const char *conv) {
 
 int store_cursor_get(store *st, const char *channel, const char *key,
                      char *cursor, size_t size) {
+    if (st->rs)
+        return rstore_cursor_get(st->rs, channel, key, cursor, size);
     cursor[0] = '\0';
     int rc = get_one(st, cursor, size, NULL, 0,
                      "SELECT cursor FROM channel_cursors WHERE channel=? AND key=?",
@@ -1173,6 +1276,8 @@ int store_cursor_get(store *st, const char *channel, const char *key,
 
 int store_cursor_set(store *st, const char *channel, const char *key,
                      const char *cursor) {
+    if (st->rs)
+        return rstore_cursor_set(st->rs, channel, key, cursor);
     BEGIN_WRITE(st);
     int rc = run_w(st,
                    "INSERT INTO channel_cursors(channel,key,cursor) VALUES(?,?,?)"
@@ -1182,7 +1287,12 @@ int store_cursor_set(store *st, const char *channel, const char *key,
 }
 
 int store_handback(store *st, long ticket, const char *conv, int64_t now,
-                   const msg_rec *sys, const void *state, size_t state_len) {
+                   const msg_rec *sys, const void *state, size_t state_len,
+                   long version) {
+    if (st->rs)
+        return rstore_handback(st->rs, ticket, conv, now, sys, state,
+                               state_len, version);
+    (void)version;
     BEGIN_WRITE(st);
     int rc = run_w(st,
                    "UPDATE handoffs SET status='resolved',resolved=?,"
@@ -1195,6 +1305,8 @@ int store_handback(store *st, long ticket, const char *conv, int64_t now,
 
 int store_system_message(store *st, const char *conv, int64_t now,
                          const msg_rec *m) {
+    if (st->rs)
+        return rstore_system_message(st->rs, conv, now, m);
     BEGIN_WRITE(st);
     int rc = insert_msg(st, conv, now, m);
     if (!rc)

@@ -8,6 +8,14 @@
  * dashboard query never delays a turn. A function that fails returns -1 and
  * has changed nothing (each write is one transaction); store_errmsg() says
  * why. Read functions return cJSON values the caller frees.
+ *
+ * The same functions run on Redis when the store was opened with
+ * store_open_redis() (rstore.c): then several server processes share it,
+ * and each conversation has a version that every change of its state
+ * moves on. A write that depends on the session state names the version it
+ * was computed from and fails with STORE_STALE when another process wrote
+ * the conversation meanwhile. On SQLite (one process) versions are 0 and
+ * never checked.
  */
 #ifndef CSBOT_SERVER_STORE_H
 #define CSBOT_SERVER_STORE_H
@@ -19,16 +27,39 @@
 
 typedef struct store store;
 
-enum { STORE_NOT_FOUND = 1, STORE_CONFLICT = 2, STORE_ALREADY = 3 };
+enum { STORE_NOT_FOUND = 1, STORE_CONFLICT = 2, STORE_ALREADY = 3, STORE_STALE = 4 };
 
 /* Conversation status, as stored and as the API names it. */
 typedef enum conv_status { CONV_BOT = 0, CONV_WAITING = 1, CONV_AGENT = 2 } conv_status;
 const char *conv_status_name(conv_status st);
 
 int store_open(store **out, const char *path, char *err, size_t errlen);
+/* The store on Redis at url (redis://[:PASSWORD@]HOST[:PORT][/DB]). */
+int store_open_redis(store **out, const char *url, char *err, size_t errlen);
 void store_close(store *st);
-/* The last error's text (per thread). */
+/* The last error's text (per thread); store__seterr() sets it (for the
+ * backends). */
 const char *store_errmsg(void);
+void store__seterr(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* Whether other processes share the store (Redis). */
+int store_shared(const store *st);
+/* A shared store's events: another process (or this one) changed a
+ * conversation (on_event), or events may have been missed (on_reset). */
+typedef struct store_events {
+    void (*on_event)(void *ud, const char *conv, long version, long seq);
+    void (*on_reset)(void *ud);
+    void *ud;
+} store_events;
+/* Start delivering events (shared stores; 0 and nothing on SQLite). */
+int store_subscribe(store *st, const store_events *ev);
+/* After a successful write on a shared store: the conversation's version
+ * and last seq as that write left them (this thread's last write); 0 and 0
+ * on SQLite. */
+void store_last_write(const store *st, long *version, long *seq);
 
 /* A conversation row as loaded. state is malloc'd (or NULL). */
 typedef struct conv_row {
@@ -40,6 +71,7 @@ typedef struct conv_row {
     char lang[8];
     unsigned char *state;
     size_t state_len;
+    long version; /* shared stores; 0 on SQLite */
 } conv_row;
 
 int store_conv_create(store *st, const char *id, int64_t now,
@@ -81,6 +113,9 @@ typedef struct turn_rec {
     /* a channel's message id, stored with the turn (NULL: none); a turn
      * whose id is already there fails */
     const char *msg_channel, *msg_id;
+    /* the conversation's version the turn was computed from (shared
+     * stores: STORE_STALE when it has moved on) */
+    long version;
 } turn_rec;
 
 /* Store a turn. Turns from many threads are committed together (group
@@ -118,7 +153,7 @@ int store_note(store *st, long ticket, const char *agent, const char *text,
 /* Resolve: saves the resumed state, the system message and the status. */
 int store_resolve(store *st, long ticket, const char *conv, const char *agent,
                   int64_t now, const msg_rec *sys, const void *state,
-                  size_t state_len, const char *note);
+                  size_t state_len, const char *note, long version);
 long store_open_handoffs(store *st);
 
 /* Agents and their logins. */
@@ -163,6 +198,7 @@ int store_cursor_set(store *st, const char *channel, const char *key,
 /* A handoff to WeChat's customer service is over: the ticket resolved,
  * the system message, the resumed state, the status "bot". */
 int store_handback(store *st, long ticket, const char *conv, int64_t now,
-                   const msg_rec *sys, const void *state, size_t state_len);
+                   const msg_rec *sys, const void *state, size_t state_len,
+                   long version);
 
 #endif

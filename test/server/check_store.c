@@ -175,8 +175,8 @@ START_TEST(tickets_and_claims) {
     ck_assert_int_eq(store_agent_message(st, ticket, "c1", "alice", srv_now_ms(), &say), 0);
     ck_assert_int_eq(store_note(st, ticket, "alice", "VIP customer", srv_now_ms()), 0);
     msg_rec bye = {.seq = 5, .role = "system", .text = "bye"};
-    ck_assert_int_eq(store_resolve(st, ticket, "c1", "bob", srv_now_ms(), &bye, "S", 1, NULL), STORE_CONFLICT);
-    ck_assert_int_eq(store_resolve(st, ticket, "c1", "alice", srv_now_ms(), &bye, "T", 1, "done"), 0);
+    ck_assert_int_eq(store_resolve(st, ticket, "c1", "bob", srv_now_ms(), &bye, "S", 1, NULL, 0), STORE_CONFLICT);
+    ck_assert_int_eq(store_resolve(st, ticket, "c1", "alice", srv_now_ms(), &bye, "T", 1, "done", 0), 0);
     ck_assert_int_eq(store_open_handoffs(st), 0);
     cJSON *t = store_ticket(st, ticket);
     ck_assert_str_eq(ts_str(t, "status"), "resolved");
