@@ -21,6 +21,8 @@
 #   BENCH_RATE           a last run at this offered load (replies/s, default
 #                        10000; 0: none) from BENCH_RATE_CONNECTIONS (100)
 #                        connections, each waiting after each answer
+#   BENCH_REDIS          0: skip the second part, two instances on one Redis
+#                        (scripts/bench-server-redis.sh)
 #
 # Writes $BUILD/bench-server/: results.txt (the table), wrk-cN.txt (wrk's own
 # report of each run) and server.log; the database lives in
@@ -195,3 +197,9 @@ wal_after=$(file_size "$DATA/csbot.db-wal")
 } >>"$results"
 echo
 cat "$results"
+
+# The same load on two instances sharing one Redis (BENCH_REDIS=0: skip).
+if [ "${BENCH_REDIS:-1}" != 0 ]; then
+    echo
+    CSBOT_SERVER=$SERVER BUILD=$BUILD bash scripts/bench-server-redis.sh
+fi

@@ -224,6 +224,22 @@ static void metrics_page(app *a, api_response *r) {
     char *t = metrics_text(a->m, store_open_handoffs(a->st),
                            csbot_hub_generation(a->hub), convs_count(a->cv),
                            waiters_count(a->wt));
+    if (t && store_shared(a->st)) {
+        /* the round trips to Redis: commands sent, and how many failed */
+        unsigned long sent, failed;
+        store_redis_calls(a->st, &sent, &failed);
+        char more[256];
+        int n = snprintf(more, sizeof more,
+                         "# TYPE csbot_redis_commands_total counter\n"
+                         "csbot_redis_commands_total %lu\n"
+                         "# TYPE csbot_redis_failures_total counter\n"
+                         "csbot_redis_failures_total %lu\n",
+                         sent, failed);
+        char *grown = realloc(t, strlen(t) + (size_t)n + 1);
+        if (grown)
+            strcat(grown, more);
+        t = grown ? grown : t;
+    }
     if (!t) {
         reply_error(r, 500, "internal", "out of memory");
         return;

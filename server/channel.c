@@ -15,6 +15,24 @@
 
 #include "channel_int.h"
 
+/* The access token in the shared store (wx_token_cache). */
+static int token_get(void *ud, char *buf, size_t size, long *ttl_ms) {
+    channel *ch = ud;
+    int rc = store_value_get(ch->a->st, ch->token_key, buf, size, ttl_ms);
+    return rc == STORE_NOT_FOUND ? 1 : rc;
+}
+
+static int token_put(void *ud, const char *token, long ttl_ms) {
+    channel *ch = ud;
+    return store_value_put(ch->a->st, ch->token_key, token, ttl_ms);
+}
+
+static int token_lock(void *ud, int take) {
+    channel *ch = ud;
+    return take ? store_lock(ch->a->st, ch->token_key, 10000)
+                : store_unlock(ch->a->st, ch->token_key);
+}
+
 /* --- configuration -------------------------------------------------------- */
 
 static char *read_all(const char *path, char *err, size_t errlen) {
@@ -159,6 +177,14 @@ static int configure(channel *ch, const char *path, char *err, size_t errlen) {
     if (!ch->cl) {
         snprintf(err, errlen, "out of memory");
         goto done;
+    }
+    if (store_shared(ch->a->st)) {
+        /* one access token for every process (WeChat allows few fetches
+         * a day, and a new one ends the old one's life) */
+        snprintf(ch->token_key, sizeof ch->token_key, "wxtoken:%s:%s", ch->name,
+                 ch->appid);
+        wx_token_cache tc = {token_get, token_put, token_lock, ch};
+        wx_client_share_token(ch->cl, &tc);
     }
     rc = 0;
 done:

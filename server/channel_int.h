@@ -43,6 +43,7 @@ struct channel {
     ch_route route;
     long budget_ms, max_skew_s, handback_s, delay_ms;
     wx_client *cl;
+    char token_key[CH_ID_MAX + 16]; /* the shared token's key (Redis) */
     wx_dedup *dd;
     /* one user, one conversation: lookup-or-create is serialised */
     pthread_mutex_t map_mu;

@@ -20,6 +20,8 @@
  *   chu:CHANNEL hash user -> conversation; cur:CHANNEL hash of cursors;
  *             seen:CHANNEL:MSGID a channel message taken (TTL 7 days)
  *   kbv       list of knowledge-base versions saved from the dashboard
+ *   val:KEY, lock:KEY  store_value_put() and store_lock() (e.g. the WeChat
+ *             access token and who fetches it)
  *   ev        the pub/sub channel of conversation events
  */
 #include "rstore.h"
@@ -28,6 +30,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,9 +311,16 @@ struct rstore {
     pthread_mutex_t submu;
     redisContext *subc;
     int stopping;
+    /* round trips, and those that failed (a connection lost, an error) */
+    _Atomic unsigned long sent, failed;
 };
 
 static _Thread_local long last_version, last_seq;
+
+void rstore_calls(rstore *rs, unsigned long *sent, unsigned long *failed) {
+    *sent = atomic_load(&rs->sent);
+    *failed = atomic_load(&rs->failed);
+}
 
 void rstore_last_write(long *version, long *seq) {
     *version = last_version;
@@ -470,13 +480,16 @@ static redisReply *cmd(rstore *rs, const char *fmt, ...) {
     va_start(ap, fmt);
     redisReply *r = redisvCommand(c, fmt, ap);
     va_end(ap);
+    atomic_fetch_add(&rs->sent, 1);
     if (!r) {
+        atomic_fetch_add(&rs->failed, 1);
         store__seterr("redis: %s", c->errstr);
         put_conn(rs, c, 1);
         return NULL;
     }
     put_conn(rs, c, 0);
     if (r->type == REDIS_REPLY_ERROR) {
+        atomic_fetch_add(&rs->failed, 1);
         store__seterr("redis: %s", r->str);
         freeReplyObject(r);
         return NULL;
@@ -512,7 +525,9 @@ static redisReply *eval(rstore *rs, int script, int nargs, const char **args,
             alen[3 + i] = lens ? lens[i] : strlen(args[i]);
         }
         redisReply *r = redisCommandArgv(c, 3 + nargs, argv, alen);
+        atomic_fetch_add(&rs->sent, 1);
         if (!r) {
+            atomic_fetch_add(&rs->failed, 1);
             store__seterr("redis: %s", c->errstr);
             put_conn(rs, c, 1);
             return NULL;
@@ -530,6 +545,7 @@ static redisReply *eval(rstore *rs, int script, int nargs, const char **args,
         }
         put_conn(rs, c, 0);
         if (r->type == REDIS_REPLY_ERROR) {
+            atomic_fetch_add(&rs->failed, 1);
             store__seterr("redis: %s", r->str);
             freeReplyObject(r);
             return NULL;
@@ -1418,6 +1434,49 @@ int rstore_cursor_get(rstore *rs, const char *chan, const char *key,
 int rstore_cursor_set(rstore *rs, const char *chan, const char *key,
                       const char *cursor) {
     redisReply *r = cmd(rs, "HSET " P "cur:%s %s %s", chan, key, cursor);
+    if (!r)
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+/* --- shared values and locks ------------------------------------------------ */
+
+int rstore_value_get(rstore *rs, const char *key, char *buf, size_t size,
+                     long *ttl_ms) {
+    redisReply *r = cmd(rs, "GET " P "val:%s", key);
+    int rc = get_text(r, buf, size);
+    if (rc)
+        return rc;
+    r = cmd(rs, "PTTL " P "val:%s", key);
+    if (!r)
+        return -1;
+    *ttl_ms = r->type == REDIS_REPLY_INTEGER ? (long)r->integer : -1;
+    freeReplyObject(r);
+    return *ttl_ms > 0 ? 0 : STORE_NOT_FOUND;
+}
+
+int rstore_value_put(rstore *rs, const char *key, const char *value, long ttl_ms) {
+    redisReply *r = cmd(rs, "SET " P "val:%s %s PX %ld", key, value,
+                        ttl_ms > 0 ? ttl_ms : 1);
+    if (!r)
+        return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+int rstore_lock(rstore *rs, const char *key, long ttl_ms) {
+    redisReply *r = cmd(rs, "SET " P "lock:%s 1 NX PX %ld", key,
+                        ttl_ms > 0 ? ttl_ms : 1);
+    if (!r)
+        return -1;
+    int taken = r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    return taken;
+}
+
+int rstore_unlock(rstore *rs, const char *key) {
+    redisReply *r = cmd(rs, "DEL " P "lock:%s", key);
     if (!r)
         return -1;
     freeReplyObject(r);

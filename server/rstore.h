@@ -32,6 +32,8 @@ void rstore_close(rstore *rs);
 /* The version and last seq of the conversation written by this thread's
  * last successful write. */
 void rstore_last_write(long *version, long *seq);
+/* Commands sent (round trips) and failed so far. */
+void rstore_calls(rstore *rs, unsigned long *sent, unsigned long *failed);
 
 int rstore_conv_create(rstore *rs, const char *id, int64_t now,
                        const char *profile_json, const void *state,
@@ -81,5 +83,10 @@ int rstore_cursor_set(rstore *rs, const char *channel, const char *key,
 int rstore_handback(rstore *rs, long ticket, const char *conv, int64_t now,
                     const msg_rec *sys, const void *state, size_t state_len,
                     long version);
+int rstore_value_get(rstore *rs, const char *key, char *buf, size_t size,
+                     long *ttl_ms);
+int rstore_value_put(rstore *rs, const char *key, const char *value, long ttl_ms);
+int rstore_lock(rstore *rs, const char *key, long ttl_ms);
+int rstore_unlock(rstore *rs, const char *key);
 
 #endif

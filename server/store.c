@@ -70,6 +70,29 @@ void store_last_write(const store *st, long *version, long *seq) {
     }
 }
 
+int store_value_get(store *st, const char *key, char *buf, size_t size,
+                    long *ttl_ms) {
+    return st->rs ? rstore_value_get(st->rs, key, buf, size, ttl_ms) : -1;
+}
+
+int store_value_put(store *st, const char *key, const char *value, long ttl_ms) {
+    return st->rs ? rstore_value_put(st->rs, key, value, ttl_ms) : -1;
+}
+
+int store_lock(store *st, const char *key, long ttl_ms) {
+    return st->rs ? rstore_lock(st->rs, key, ttl_ms) : -1;
+}
+
+int store_unlock(store *st, const char *key) {
+    return st->rs ? rstore_unlock(st->rs, key) : -1;
+}
+
+void store_redis_calls(const store *st, unsigned long *sent, unsigned long *failed) {
+    *sent = *failed = 0;
+    if (st->rs)
+        rstore_calls(st->rs, sent, failed);
+}
+
 int store_open_redis(store **out, const char *url, char *err, size_t errlen) {
     *out = NULL;
     store *st = calloc(1, sizeof *st);

@@ -56,6 +56,17 @@ typedef struct store_events {
 } store_events;
 /* Start delivering events (shared stores; 0 and nothing on SQLite). */
 int store_subscribe(store *st, const store_events *ev);
+/* Small values shared by the processes (shared stores only; -1 on
+ * SQLite): get (0, STORE_NOT_FOUND, -1; *ttl_ms the time left), put with a
+ * lifetime, and a lock that one process at a time holds (1: taken, 0:
+ * someone else holds it; it lapses after ttl_ms). */
+int store_value_get(store *st, const char *key, char *buf, size_t size,
+                    long *ttl_ms);
+int store_value_put(store *st, const char *key, const char *value, long ttl_ms);
+int store_lock(store *st, const char *key, long ttl_ms);
+int store_unlock(store *st, const char *key);
+/* Commands sent to Redis and those that failed (0 and 0 on SQLite). */
+void store_redis_calls(const store *st, unsigned long *sent, unsigned long *failed);
 /* After a successful write on a shared store: the conversation's version
  * and last seq as that write left them (this thread's last write); 0 and 0
  * on SQLite. */

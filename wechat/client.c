@@ -26,6 +26,8 @@ struct wx_client {
     char token[600];
     int64_t token_expires; /* monotonic seconds */
     unsigned long fetches;
+    wx_token_cache share; /* share.get NULL: the token is this process's */
+    long shared_life;     /* what fetch_token puts there (ms) */
 };
 
 static int64_t mono_s(void) {
@@ -192,6 +194,7 @@ static int fetch_token(wx_client *c, long *errcode, char *err, size_t errlen) {
             /* used until 5 minutes before it expires (or half its life) */
             int64_t early = life > 2 * REFRESH_EARLY_S ? REFRESH_EARLY_S : (int64_t)life / 2;
             c->token_expires = mono_s() + (int64_t)life - early;
+            c->shared_life = (long)(life - (double)early) * 1000;
             c->fetches++;
             rc = 0;
         }
@@ -208,6 +211,41 @@ done:
     return rc;
 }
 
+/* The shared token, if there is one other than rejected (c->mu held). */
+static int take_shared(wx_client *c, const char *rejected) {
+    char buf[sizeof c->token];
+    long ttl = 0;
+    if (c->share.get(c->share.ud, buf, sizeof buf, &ttl) != 0 || ttl <= 1000 ||
+        (rejected && strcmp(rejected, buf) == 0))
+        return -1;
+    snprintf(c->token, sizeof c->token, "%s", buf);
+    c->token_expires = mono_s() + ttl / 1000;
+    return 0;
+}
+
+/* A new token when several processes share one: the one that holds the
+ * lock fetches and stores it; the others wait for it (up to 3 s, then
+ * fetch their own). */
+static int fetch_shared(wx_client *c, const char *rejected, long *errcode,
+                        char *err, size_t errlen) {
+    for (int i = 0; i < 30; i++) {
+        if (take_shared(c, rejected) == 0)
+            return 0;
+        if (c->share.lock(c->share.ud, 1) == 1) {
+            int rc = take_shared(c, rejected) == 0 ? 0
+                                                   : fetch_token(c, errcode, err, errlen);
+            /* (if storing it fails, the others fetch their own) */
+            if (rc == 0)
+                c->share.put(c->share.ud, c->token, c->shared_life);
+            c->share.lock(c->share.ud, 0);
+            return rc;
+        }
+        struct timespec ts = {0, 100 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return fetch_token(c, errcode, err, errlen);
+}
+
 /* The current token into buf (fetched if missing, stale, or equal to
  * rejected, the one WeChat just refused). */
 static int get_token(wx_client *c, const char *rejected, char *buf, size_t size,
@@ -216,11 +254,18 @@ static int get_token(wx_client *c, const char *rejected, char *buf, size_t size,
     int rc = 0;
     if (!c->token[0] || mono_s() >= c->token_expires ||
         (rejected && strcmp(rejected, c->token) == 0))
-        rc = fetch_token(c, errcode, err, errlen);
+        rc = c->share.get ? fetch_shared(c, rejected, errcode, err, errlen)
+                          : fetch_token(c, errcode, err, errlen);
     if (!rc)
         snprintf(buf, size, "%s", c->token);
     pthread_mutex_unlock(&c->mu);
     return rc;
+}
+
+void wx_client_share_token(wx_client *c, const wx_token_cache *tc) {
+    pthread_mutex_lock(&c->mu);
+    c->share = *tc;
+    pthread_mutex_unlock(&c->mu);
 }
 
 static int token_refused(long code) {

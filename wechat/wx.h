@@ -121,4 +121,18 @@ int wx_client_post(wx_client *c, const char *path, const char *json,
 /* Times the token was fetched (for tests and metrics). */
 unsigned long wx_client_token_fetches(wx_client *c);
 
+/* A token shared by several processes (csbot-server on Redis): the one
+ * process that gets the lock fetches, the others take what it stored. */
+typedef struct wx_token_cache {
+    /* The shared token into buf and its remaining life: 0, or 1 when there
+     * is none (-1 when the cache failed). */
+    int (*get)(void *ud, char *buf, size_t size, long *ttl_ms);
+    int (*put)(void *ud, const char *token, long ttl_ms);
+    /* Take (1: taken, 0: someone else has it) or give back (take 0). */
+    int (*lock)(void *ud, int take);
+    void *ud;
+} wx_token_cache;
+/* Use tc (copied; its ud must outlive c). */
+void wx_client_share_token(wx_client *c, const wx_token_cache *tc);
+
 #endif
