@@ -704,7 +704,7 @@ static void kb_example(app *a, const api_request *q, api_response *r,
     char *text = NULL, lang[8] = "";
     if (!intent) {
         /* error written */
-    } else if (!cJSON_IsNumber(msg) || msg->valuedouble < 1) {
+    } else if (!cJSON_IsNumber(msg) || !(msg->valuedouble >= 1 && msg->valuedouble <= 1e15)) {
         reply_error(r, 400, "bad_request", "'message' must be a message id");
     } else {
         int rc = store_message_text(a->st, (long)msg->valuedouble, &text, lang);

@@ -13,7 +13,8 @@
 #include "convs.h"
 #include "wx.h"
 
-enum { CH_WORKERS = 4, CH_MAX_QUEUE = 1024, CH_ID_MAX = 128 };
+enum { CH_WORKERS = 4, CH_MAX_QUEUE = 1024, CH_ID_MAX = 128,
+       CH_KEY_MAX = 3 * CH_ID_MAX + 8 /* a dedup key: three ids */ };
 
 typedef enum ch_route { ROUTE_CONSOLE = 0, ROUTE_WECHAT = 1 } ch_route;
 typedef enum ch_mode { MODE_PLAIN = 0, MODE_COMPAT = 1, MODE_SAFE = 2 } ch_mode;
@@ -21,7 +22,7 @@ typedef enum ch_mode { MODE_PLAIN = 0, MODE_COMPAT = 1, MODE_SAFE = 2 } ch_mode;
 /* Work for a worker thread: an official-account message, or a WeCom pull. */
 typedef struct ch_job {
     struct ch_job *next;
-    char key[CH_ID_MAX];   /* dedup key (official account) */
+    char key[CH_KEY_MAX];  /* dedup key (official account) */
     char user[CH_ID_MAX];  /* OpenID (official account) */
     char me[CH_ID_MAX];    /* the account's id, gh_... */
     char kind[16];         /* text, voice, event, image, ... */

@@ -862,7 +862,7 @@ int rstore_turn(rstore *rs, const turn_rec *t, long *ticket) {
     snprintf(now, sizeof now, "%lld", (long long)t->now);
     snprintf(status, sizeof status, "%d", (int)t->status);
     char *msgs = msgs_text(t->msgs, t->nmsgs);
-    char seen[320] = "";
+    char seen[512] = "";
     if (t->msg_channel && t->msg_id)
         snprintf(seen, sizeof seen, "%s:%s", t->msg_channel, t->msg_id);
     if (!msgs) {

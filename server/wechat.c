@@ -119,10 +119,12 @@ void wechat_handle(channel *ch, const api_request *q, api_response *r) {
         ch_refuse(ch, r, 400, "not a WeChat message (FromUserName, ToUserName, MsgType, CreateTime)");
         return;
     }
-    /* the dedup key: MsgId, or for events the sender and the time */
-    char key[CH_ID_MAX];
-    int n = msgid ? snprintf(key, sizeof key, "m:%s", msgid)
-                  : snprintf(key, sizeof key, "e:%s:%s", from, created);
+    /* the dedup key: the account, the sender and MsgId (or, for events,
+     * the time), so that a retry never gets an answer meant for someone
+     * else, whatever ids arrive */
+    char key[CH_KEY_MAX];
+    int n = msgid ? snprintf(key, sizeof key, "m:%s:%s:%s", to, from, msgid)
+                  : snprintf(key, sizeof key, "e:%s:%s:%s", to, from, created);
     if (n < 0 || (size_t)n >= sizeof key) {
         wx_fields_free(f);
         ch_refuse(ch, r, 400, "ids too long");

@@ -92,3 +92,17 @@ test('a retry after a restart is not a second turn', async () => {
     expectText(await c.say(openid, '多久发货'), openid);
     assert.equal(await repliesTotal(c.srv), 1);
 });
+
+// Found by fuzz/wechat.c: the retry cache was keyed by MsgId alone, so a
+// second message with the same MsgId from someone else got the first one's
+// cached answer, addressed to the first sender.
+test('the same MsgId from two senders: each is answered, addressed to itself', async () => {
+    const c = ctx.safe;
+    const msgId = wx.newMsgId();
+    const [u1, u2] = [newOpenid(), newOpenid()];
+    const a = await c.post({ openid: u1, xml: wx.textXml({ gh: OA.gh, openid: u1, content: '多久发货', msgId }) });
+    expectText(a, u1);
+    const b = await c.post({ openid: u2, xml: wx.textXml({ gh: OA.gh, openid: u2, content: '怎么退货', msgId }) });
+    expectText(b, u2);
+    assert.match(b.fields.Content, /退/, `the second sender got another answer: ${b.describe()}`);
+});
