@@ -226,51 +226,8 @@ int convs_create(convs *cv, const cJSON *profile, char id[33], char *err,
     return 0;
 }
 
-int convs_get(convs *cv, const char *id, conv **out) {
-    *out = NULL;
-    if (!srv_is_conv_id(id))
-        return CV_ENOTFOUND;
-    size_t b = bucket(id);
-    pthread_mutex_lock(&cv->mu);
-    for (conv *c = cv->tab[b]; c; c = c->next)
-        if (strcmp(c->id, id) == 0) {
-            c->refs++;
-            c->last_used = srv_now_ms();
-            pthread_mutex_unlock(&cv->mu);
-            *out = c;
-            return 0;
-        }
-    pthread_mutex_unlock(&cv->mu);
-
-    conv_row row;
-    int rc = store_conv_load(cv->a->st, id, &row);
-    if (rc)
-        return rc == STORE_NOT_FOUND ? CV_ENOTFOUND : CV_ESTORE;
-    conv *c = conv_alloc(cv, id);
-    if (!c) {
-        free(row.state);
-        return CV_ENOMEM;
-    }
-    if (row.state && csbot_session_restore(c->s, row.state, row.state_len)) {
-        srv_log("error", "conv=%.8s msg=\"stored state does not restore: %s\"",
-                id, csbot_session_errmsg(c->s));
-        free(row.state);
-        conv_free(c);
-        return CV_ESTORE;
-    }
-    c->state = row.state;
-    c->state_len = row.state_len;
-    c->seq = row.seq;
-    c->status = row.status;
-    c->ticket = row.ticket;
-    c->v = row.version;
-    snprintf(c->agent, sizeof c->agent, "%s", row.agent);
-    snprintf(c->lang, sizeof c->lang, "%s", row.lang);
-    *out = insert(cv, c);
-    return 0;
-}
-
-/* Load the stored conversation into c (under its lock). */
+/* Load the stored conversation into c (under its lock, or before anyone
+ * else knows c). */
 static int refresh(convs *cv, conv *c) {
     conv_row row;
     int rc = store_conv_load(cv->a->st, c->id, &row);
@@ -292,6 +249,34 @@ static int refresh(convs *cv, conv *c) {
     c->stale = 0;
     snprintf(c->agent, sizeof c->agent, "%s", row.agent);
     snprintf(c->lang, sizeof c->lang, "%s", row.lang);
+    return 0;
+}
+
+int convs_get(convs *cv, const char *id, conv **out) {
+    *out = NULL;
+    if (!srv_is_conv_id(id))
+        return CV_ENOTFOUND;
+    size_t b = bucket(id);
+    pthread_mutex_lock(&cv->mu);
+    for (conv *c = cv->tab[b]; c; c = c->next)
+        if (strcmp(c->id, id) == 0) {
+            c->refs++;
+            c->last_used = srv_now_ms();
+            pthread_mutex_unlock(&cv->mu);
+            *out = c;
+            return 0;
+        }
+    pthread_mutex_unlock(&cv->mu);
+
+    conv *c = conv_alloc(cv, id);
+    if (!c)
+        return CV_ENOMEM;
+    int rc = refresh(cv, c);
+    if (rc) {
+        conv_free(c);
+        return rc;
+    }
+    *out = insert(cv, c);
     return 0;
 }
 

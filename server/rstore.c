@@ -471,15 +471,10 @@ static int load_scripts(rstore *rs, redisContext *c) {
     return 0;
 }
 
-/* A command with printf-like arguments (%s, %b, %lld). */
-static redisReply *cmd(rstore *rs, const char *fmt, ...) {
-    redisContext *c = get_conn(rs);
-    if (!c)
-        return NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    redisReply *r = redisvCommand(c, fmt, ap);
-    va_end(ap);
+/* A command's answer r on c: counted, c given back to the pool (or
+ * dropped when it failed), and NULL (errmsg set) for no answer or an error
+ * reply. */
+static redisReply *answered(rstore *rs, redisContext *c, redisReply *r) {
     atomic_fetch_add(&rs->sent, 1);
     if (!r) {
         atomic_fetch_add(&rs->failed, 1);
@@ -495,6 +490,26 @@ static redisReply *cmd(rstore *rs, const char *fmt, ...) {
         return NULL;
     }
     return r;
+}
+
+/* A command with printf-like arguments (%s, %b, %lld). */
+static redisReply *cmd(rstore *rs, const char *fmt, ...) {
+    redisContext *c = get_conn(rs);
+    if (!c)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    return answered(rs, c, r);
+}
+
+/* A command whose answer is only success or failure: 0 or -1. */
+static int done(redisReply *r) {
+    if (!r)
+        return -1;
+    freeReplyObject(r);
+    return 0;
 }
 
 /* EVALSHA script 0 args...; after a Redis restart the script cache is
@@ -525,15 +540,9 @@ static redisReply *eval(rstore *rs, int script, int nargs, const char **args,
             alen[3 + i] = lens ? lens[i] : strlen(args[i]);
         }
         redisReply *r = redisCommandArgv(c, 3 + nargs, argv, alen);
-        atomic_fetch_add(&rs->sent, 1);
-        if (!r) {
-            atomic_fetch_add(&rs->failed, 1);
-            store__seterr("redis: %s", c->errstr);
-            put_conn(rs, c, 1);
-            return NULL;
-        }
-        if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
+        if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 &&
             attempt == 0) {
+            atomic_fetch_add(&rs->sent, 1);
             freeReplyObject(r);
             pthread_mutex_lock(&rs->mu);
             int rc = load_scripts(rs, c);
@@ -543,14 +552,7 @@ static redisReply *eval(rstore *rs, int script, int nargs, const char **args,
                 return NULL;
             continue;
         }
-        put_conn(rs, c, 0);
-        if (r->type == REDIS_REPLY_ERROR) {
-            atomic_fetch_add(&rs->failed, 1);
-            store__seterr("redis: %s", r->str);
-            freeReplyObject(r);
-            return NULL;
-        }
-        return r;
+        return answered(rs, c, r);
     }
     return NULL;
 }
@@ -1054,12 +1056,9 @@ int rstore_note(rstore *rs, long ticket, const char *agent, const char *text,
         store__seterr("out of memory");
         return -1;
     }
-    redisReply *r = cmd(rs, "RPUSH " P "tn:%ld %s", ticket, s);
+    int rc = done(cmd(rs, "RPUSH " P "tn:%ld %s", ticket, s));
     free(s);
-    if (!r)
-        return -1;
-    freeReplyObject(r);
-    return 0;
+    return rc;
 }
 
 static int back(rstore *rs, long ticket, const char *conv, const char *agent,
@@ -1127,11 +1126,7 @@ long rstore_open_handoffs(rstore *rs) {
 /* --- agents and logins ------------------------------------------------------ */
 
 int rstore_agent_add(rstore *rs, const char *name, const char *hash) {
-    redisReply *r = cmd(rs, "HSET " P "agents %s %s", name, hash);
-    if (!r)
-        return -1;
-    freeReplyObject(r);
-    return 0;
+    return done(cmd(rs, "HSET " P "agents %s %s", name, hash));
 }
 
 /* GET-like command into buf: 0, STORE_NOT_FOUND (nil), -1. */
@@ -1153,12 +1148,8 @@ int rstore_agent_hash(rstore *rs, const char *name, char *buf, size_t size) {
 
 int rstore_login_add(rstore *rs, const char *token_hash, const char *agent,
                      const char *csrf, int64_t expires) {
-    redisReply *r = cmd(rs, "SET " P "login:%s %s\n%s PXAT %lld", token_hash, agent,
-                        csrf, (long long)expires);
-    if (!r)
-        return -1;
-    freeReplyObject(r);
-    return 0;
+    return done(cmd(rs, "SET " P "login:%s %s\n%s PXAT %lld", token_hash, agent,
+                        csrf, (long long)expires));
 }
 
 int rstore_login_get(rstore *rs, const char *token_hash, int64_t now,
@@ -1178,11 +1169,7 @@ int rstore_login_get(rstore *rs, const char *token_hash, int64_t now,
 }
 
 int rstore_login_del(rstore *rs, const char *token_hash) {
-    redisReply *r = cmd(rs, "DEL " P "login:%s", token_hash);
-    if (!r)
-        return -1;
-    freeReplyObject(r);
-    return 0;
+    return done(cmd(rs, "DEL " P "login:%s", token_hash));
 }
 
 /* --- dashboard -------------------------------------------------------------- */
@@ -1360,12 +1347,9 @@ int rstore_kb_version(rstore *rs, int64_t now, const char *agent,
         store__seterr("out of memory");
         return -1;
     }
-    redisReply *r = cmd(rs, "RPUSH " P "kbv %s", s);
+    int rc = done(cmd(rs, "RPUSH " P "kbv %s", s));
     free(s);
-    if (!r)
-        return -1;
-    freeReplyObject(r);
-    return 0;
+    return rc;
 }
 
 /* --- channels --------------------------------------------------------------- */
@@ -1433,11 +1417,7 @@ int rstore_cursor_get(rstore *rs, const char *chan, const char *key,
 
 int rstore_cursor_set(rstore *rs, const char *chan, const char *key,
                       const char *cursor) {
-    redisReply *r = cmd(rs, "HSET " P "cur:%s %s %s", chan, key, cursor);
-    if (!r)
-        return -1;
-    freeReplyObject(r);
-    return 0;
+    return done(cmd(rs, "HSET " P "cur:%s %s %s", chan, key, cursor));
 }
 
 /* --- shared values and locks ------------------------------------------------ */
@@ -1457,12 +1437,8 @@ int rstore_value_get(rstore *rs, const char *key, char *buf, size_t size,
 }
 
 int rstore_value_put(rstore *rs, const char *key, const char *value, long ttl_ms) {
-    redisReply *r = cmd(rs, "SET " P "val:%s %s PX %ld", key, value,
-                        ttl_ms > 0 ? ttl_ms : 1);
-    if (!r)
-        return -1;
-    freeReplyObject(r);
-    return 0;
+    return done(cmd(rs, "SET " P "val:%s %s PX %ld", key, value,
+                        ttl_ms > 0 ? ttl_ms : 1));
 }
 
 int rstore_lock(rstore *rs, const char *key, long ttl_ms) {
@@ -1476,9 +1452,5 @@ int rstore_lock(rstore *rs, const char *key, long ttl_ms) {
 }
 
 int rstore_unlock(rstore *rs, const char *key) {
-    redisReply *r = cmd(rs, "DEL " P "lock:%s", key);
-    if (!r)
-        return -1;
-    freeReplyObject(r);
-    return 0;
+    return done(cmd(rs, "DEL " P "lock:%s", key));
 }
