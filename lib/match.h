@@ -8,7 +8,6 @@
 
 #include "kb.h"
 
-#define CSBOT__MAXCAND 5
 
 typedef struct csbot__cand {
     uint32_t intent;

@@ -141,10 +141,10 @@ static int extract_slots(csbot_session *s, const char *text, size_t len) {
 }
 
 /* Whether a suggestion lists the candidate at position n (0 = best) with
- * confidence conf: at most 3, and after the first only those with some
- * confidence. */
+ * confidence conf: at most CSBOT__TURN_CANDS, and after the first only those
+ * with some confidence. */
 static int listed(size_t n, float conf) {
-    return n < 3 && (n == 0 || conf >= 0.05f);
+    return n < CSBOT__TURN_CANDS && (n == 0 || conf >= 0.05f);
 }
 
 /* How many of the best candidates a suggestion lists. */
@@ -186,7 +186,7 @@ static int record_turn(csbot_session *s, csbot__turn *t, const char *text,
     if (!rc)
         rc = csbot__buf_puts(a, &t->intent, intent ? intent : "");
     t->ncand = 0;
-    for (size_t i = 0; i < s->scr.ncand && i < 3 && !rc; i++) {
+    for (size_t i = 0; i < s->scr.ncand && i < CSBOT__TURN_CANDS && !rc; i++) {
         const char *id = s->kb->intents[s->scr.cand[i].intent].id;
         rc = csbot__buf_append(a, &t->cands, id, strlen(id) + 1);
         t->cscore[i] = s->scr.cand[i].conf;
@@ -273,7 +273,7 @@ static void count_time(csbot_session *s, int64_t now, int64_t t0) {
     csbot__local_stats *ls = &s->ls;
     if (s->stats) {
         int64_t local = now / 1000 + (int64_t)csbot__stats_offset(s->stats) * 60;
-        ls->hour[((local / 3600) % 24 + 24) % 24]++;
+        ls->hour[((local / 3600) % CSBOT__HOURS + CSBOT__HOURS) % CSBOT__HOURS]++;
     }
     int64_t ns = mono_ns() - t0;
     int64_t us = ns / 1000;
@@ -282,6 +282,19 @@ static void count_time(csbot_session *s, int64_t now, int64_t t0) {
         b++;
     ls->lat[b]++;
     ls->lat_ns_total += (uint64_t)ns;
+}
+
+/* After a reply: add the session's counts to its csbot_stats when a flush
+ * is due (stats.c's top comment lists when): every CSBOT__FLUSH_REPLIES
+ * replies, when the decided intents kept fill their table, on a handoff, or
+ * CSBOT__FLUSH_MS after the last flush. */
+static void flush_if_due(csbot_session *s, csbot_action action, int64_t now) {
+    csbot__local_stats *ls = &s->ls;
+    if (s->stats &&
+        (++ls->since_flush >= CSBOT__FLUSH_REPLIES ||
+         ls->nhit == CSBOT__FLUSH_REPLIES || action == CSBOT_ACTION_HANDOFF ||
+         now - ls->last_flush_ms >= CSBOT__FLUSH_MS))
+        csbot__stats_flush(s);
 }
 
 /* Move to the hub's newest knowledge base, if it changed. */
@@ -364,8 +377,8 @@ static int chosen_suggestion(const csbot_session *s, const csbot__scratch *sc) {
     if (t->action != CSBOT_ACTION_SUGGEST || t->turn != s->turn || !t->cands.data)
         return -1;
     unsigned k = choice_number(sc->norm0.data, sc->norm0.len);
-    unsigned n = 0; /* the turn keeps the scores of its first 3 */
-    while (n < t->ncand && n < 3 && listed(n, t->cscore[n]))
+    unsigned n = 0; /* the turn keeps the scores of its first ones */
+    while (n < t->ncand && n < CSBOT__TURN_CANDS && listed(n, t->cscore[n]))
         n++;
     if (k == 0 || k > n)
         return -1;
@@ -411,9 +424,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
         s->ls.replies++;
         s->ls.by_action[CSBOT_ACTION_SILENT]++;
         count_time(s, now, t0); /* a customer message like any other */
-        if (s->stats && (++s->ls.since_flush >= 256 ||
-                         now - s->ls.last_flush_ms >= 1000))
-            csbot__stats_flush(s);
+        flush_if_due(s, CSBOT_ACTION_SILENT, now);
         return CSBOT_OK;
     }
 
@@ -677,10 +688,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
                  reason == CSBOT_HANDOFF_LOW_CONFIDENCE ||
                  reason == CSBOT_HANDOFF_REPEATED_MISS))
         csbot__stats_note_unanswered(s, text, len, lang, conf0);
-    if (s->stats &&
-        (++ls->since_flush >= 256 || ls->nhit == 256 || action == CSBOT_ACTION_HANDOFF ||
-         now - ls->last_flush_ms >= 1000))
-        csbot__stats_flush(s);
+    flush_if_due(s, action, now);
     return CSBOT_OK;
 }
 

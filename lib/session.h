@@ -11,15 +11,13 @@
 
 #include "match.h"
 
-#define CSBOT__FPRINT 48 /* feature hashes kept to recognise a repeat */
-
 /* One turn of the transcript. Buffers are reused when the ring wraps. */
 typedef struct csbot__turn {
     csbot__buf user;
     csbot__buf bot;
     csbot__buf intent;   /* decided intent id, "" for none */
     csbot__buf cands;    /* top candidate ids, NUL-separated */
-    float cscore[3];
+    float cscore[CSBOT__TURN_CANDS];
     unsigned ncand;
     csbot_action action;
     csbot_handoff_reason reason;
@@ -36,17 +34,16 @@ typedef struct csbot__pair {
 } csbot__pair;
 
 /* Counts kept by a session and added to its csbot_stats now and then. */
-#define CSBOT__LAT_BUCKETS 16
 typedef struct csbot__local_stats {
     uint64_t replies;
-    uint64_t by_action[7];
-    uint64_t by_reason[8];
+    uint64_t by_action[CSBOT__NACTIONS];
+    uint64_t by_reason[CSBOT__NREASONS];
     uint64_t lat[CSBOT__LAT_BUCKETS]; /* reply time: < 2^i microseconds */
     uint64_t lat_ns_total;
-    uint64_t hour[24];
+    uint64_t hour[CSBOT__HOURS];
     uint64_t ratings, rating_sum, helpful, not_helpful;
     uint64_t conversations, conv_handoff;
-    uint32_t hit[256];     /* intents decided since the last flush */
+    uint32_t hit[CSBOT__FLUSH_REPLIES]; /* intents decided since the last flush */
     unsigned nhit;
     const csbot_kb *kb;    /* the kb those intent numbers refer to */
     int64_t last_flush_ms;
