@@ -33,6 +33,7 @@ typedef struct loader {
     const cJSON **vecitem;
     size_t nvecitem;
     size_t nencoded;     /* English examples encoded during the load */
+    const cJSON *shop;   /* the shop variables, NULL none */
 } loader;
 
 /* ---- JSON path tracking ---- */
@@ -1398,12 +1399,126 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
     return rc;
 }
 
-int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
-                    csbot_error *err) {
-    static const char *const keys[] = {"csbot", "name", "settings", "shop",
+/* ---- the top level ---- */
+
+static int read_version(loader *L, const cJSON *v) {
+    if (!is_num(v) || v->valuedouble != 1)
+        return fail(L, CSBOT_ESCHEMA, "unsupported format version (want 1)");
+    return CSBOT_OK;
+}
+
+static int read_name(loader *L, const cJSON *v) {
+    int rc = want(L, v, is_str, "a string");
+    if (!rc)
+        rc = str_ok(L, v->valuestring);
+    if (!rc) {
+        csbot__free(L->a, L->kb->name);
+        L->kb->name = csbot__strdup(L->a, v->valuestring);
+        if (!L->kb->name)
+            rc = CSBOT_ENOMEM;
+    }
+    return rc;
+}
+
+/* The OpenCC maps that settings.traditional chose (no key of its own). */
+static int open_convert(loader *L, const cJSON *v) {
+    CSBOT_UNUSED(v);
+    char cmsg[256] = "";
+    int rc = csbot__convert_open(L->a, &L->kb->conv, L->kb->set.traditional,
+                                 cmsg, sizeof cmsg);
+    if (rc == CSBOT_ECONVERT)
+        csbot__error_set(L->err, rc, "", "%s", cmsg);
+    return rc;
+}
+
+static int read_messages(loader *L, const cJSON *v) {
+    return load_messages(L, v, L->shop);
+}
+
+static int read_default_messages(loader *L, const cJSON *v) {
+    CSBOT_UNUSED(v);
+    return default_messages(L);
+}
+
+/* The built-in lexicon, then the file's own phrases, indexed. */
+static int read_sentiment(loader *L, const cJSON *v) {
+    int rc = csbot__sentiment_defaults(L->kb, &L->scr);
+    if (!rc && v)
+        rc = load_lexicon(L, v, &L->kb->sentiment);
+    return rc ? rc : csbot__phrases_index(L->a, &L->kb->sentiment);
+}
+
+static int read_handoff_phrases(loader *L, const cJSON *v) {
+    int rc = v ? load_lexicon(L, v, &L->kb->request) : CSBOT_OK;
+    return rc ? rc : csbot__phrases_index(L->a, &L->kb->request);
+}
+
+static int read_synonyms(loader *L, const cJSON *v) {
+    int rc = v ? load_synonyms(L, v) : CSBOT_OK;
+    return rc ? rc : csbot__phrases_index(L->a, &L->kb->synonyms);
+}
+
+static int read_intents(loader *L, const cJSON *v) {
+    return load_intents(L, v, L->shop);
+}
+
+/* examples of a hidden out-of-scope class, numbered after the intents */
+static int read_negatives(loader *L, const cJSON *v) {
+    return load_examples(L, v, (uint32_t)L->kb->nintents, NULL);
+}
+
+/* The top-level keys (any other is refused) ... */
+static const char *const top_keys[] = {"csbot", "name", "settings", "shop",
                                        "messages", "synonyms", "sentiment",
                                        "slots", "intents", "negatives",
                                        "handoff_phrases", "vectors", NULL};
+
+/* ... and the order they are read in, as intents/SCHEMA.md describes them.
+ * A reader runs with its key's value pushed on the JSON path; a key that
+ * is absent is an error with the message `missing`, or skipped, or, for
+ * the readers marked `always` and for the steps without a key, the reader
+ * runs with NULL. Sections read after settings see the settings; messages
+ * and intents see the shop variables (L->shop). */
+typedef struct section {
+    const char *key;
+    int (*read)(loader *L, const cJSON *v);
+    const char *missing; /* required: the error when absent */
+    int always;          /* run even when absent (with NULL) */
+} section;
+
+static const section sections[] = {
+    {"csbot", read_version, "missing \"csbot\": 1 (format version)", 0},
+    {"name", read_name, NULL, 0},
+    {"settings", load_settings, NULL, 0},
+    {NULL, open_convert, NULL, 1},
+    {"shop", check_shop, NULL, 0},
+    {"slots", load_slots, NULL, 0},
+    {"messages", read_messages, NULL, 0},
+    {NULL, read_default_messages, NULL, 1},
+    {"sentiment", read_sentiment, NULL, 1},
+    {"handoff_phrases", read_handoff_phrases, NULL, 1},
+    {"synonyms", read_synonyms, NULL, 1},
+    {"vectors", load_vectors, NULL, 0},
+    {"intents", read_intents, "missing \"intents\"", 0},
+    {"negatives", read_negatives, NULL, 0},
+};
+
+static int read_section(loader *L, const cJSON *root, const section *sec) {
+    if (!sec->key)
+        return sec->read(L, NULL);
+    const cJSON *v = member(root, sec->key);
+    if (!v && !sec->missing && !sec->always)
+        return CSBOT_OK;
+    if (!v && sec->always)
+        return sec->read(L, NULL);
+    size_t old = path_push_key(L, sec->key);
+    int rc = v ? sec->read(L, v) : fail(L, CSBOT_ESCHEMA, "%s", sec->missing);
+    path_pop(L, old);
+    return rc;
+}
+
+int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
+                    csbot_error *err) {
     loader L;
     memset(&L, 0, sizeof L);
     L.kb = kb;
@@ -1455,102 +1570,10 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
     if (!rc)
         rc = check_dup_keys(&L, root);
     if (!rc)
-        rc = check_keys(&L, root, keys);
-    const cJSON *ver = rc ? NULL : member(root, "csbot");
-    if (!rc) {
-        size_t old = path_push_key(&L, "csbot");
-        if (!ver)
-            rc = fail(&L, CSBOT_ESCHEMA, "missing \"csbot\": 1 (format version)");
-        else if (!is_num(ver) || ver->valuedouble != 1)
-            rc = fail(&L, CSBOT_ESCHEMA, "unsupported format version (want 1)");
-        path_pop(&L, old);
-    }
-    const cJSON *x;
-    if (!rc && (x = member(root, "name"))) {
-        size_t old = path_push_key(&L, "name");
-        rc = want(&L, x, is_str, "a string");
-        if (!rc)
-            rc = str_ok(&L, x->valuestring);
-        if (!rc) {
-            csbot__free(L.a, kb->name);
-            kb->name = csbot__strdup(L.a, x->valuestring);
-            if (!kb->name)
-                rc = CSBOT_ENOMEM;
-        }
-        path_pop(&L, old);
-    }
-    if (!rc && (x = member(root, "settings"))) {
-        size_t old = path_push_key(&L, "settings");
-        rc = load_settings(&L, x);
-        path_pop(&L, old);
-    }
-    char cmsg[256] = "";
-    if (!rc) {
-        rc = csbot__convert_open(L.a, &kb->conv, kb->set.traditional, cmsg,
-                                 sizeof cmsg);
-        if (rc == CSBOT_ECONVERT)
-            csbot__error_set(err, rc, "", "%s", cmsg);
-    }
-    const cJSON *shop = rc ? NULL : member(root, "shop");
-    if (!rc && shop) {
-        size_t old = path_push_key(&L, "shop");
-        rc = check_shop(&L, shop);
-        path_pop(&L, old);
-    }
-    if (!rc && (x = member(root, "slots"))) {
-        size_t old = path_push_key(&L, "slots");
-        rc = load_slots(&L, x);
-        path_pop(&L, old);
-    }
-    if (!rc && (x = member(root, "messages"))) {
-        size_t old = path_push_key(&L, "messages");
-        rc = load_messages(&L, x, shop);
-        path_pop(&L, old);
-    }
-    if (!rc)
-        rc = default_messages(&L);
-    if (!rc)
-        rc = csbot__sentiment_defaults(kb, &L.scr);
-    if (!rc && (x = member(root, "sentiment"))) {
-        size_t old = path_push_key(&L, "sentiment");
-        rc = load_lexicon(&L, x, &kb->sentiment);
-        path_pop(&L, old);
-    }
-    if (!rc)
-        rc = csbot__phrases_index(L.a, &kb->sentiment);
-    if (!rc && (x = member(root, "handoff_phrases"))) {
-        size_t old = path_push_key(&L, "handoff_phrases");
-        rc = load_lexicon(&L, x, &kb->request);
-        path_pop(&L, old);
-    }
-    if (!rc)
-        rc = csbot__phrases_index(L.a, &kb->request);
-    if (!rc && (x = member(root, "synonyms"))) {
-        size_t old = path_push_key(&L, "synonyms");
-        rc = load_synonyms(&L, x);
-        path_pop(&L, old);
-    }
-    if (!rc)
-        rc = csbot__phrases_index(L.a, &kb->synonyms);
-    if (!rc && (x = member(root, "vectors"))) {
-        size_t old = path_push_key(&L, "vectors");
-        rc = load_vectors(&L, x);
-        path_pop(&L, old);
-    }
-    if (!rc) {
-        size_t old = path_push_key(&L, "intents");
-        x = member(root, "intents");
-        if (!x)
-            rc = fail(&L, CSBOT_ESCHEMA, "missing \"intents\"");
-        else
-            rc = load_intents(&L, x, shop);
-        path_pop(&L, old);
-    }
-    if (!rc && (x = member(root, "negatives"))) {
-        size_t old = path_push_key(&L, "negatives");
-        rc = load_examples(&L, x, (uint32_t)kb->nintents, NULL);
-        path_pop(&L, old);
-    }
+        rc = check_keys(&L, root, top_keys);
+    L.shop = rc ? NULL : member(root, "shop");
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0] && !rc; i++)
+        rc = read_section(&L, root, &sections[i]);
     if (!rc && L.nencoded) {
         size_t old = path_push_key(&L, "vectors");
         warn(&L, "%zu English example%s no stored vector and %s encoded "
