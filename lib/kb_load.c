@@ -14,6 +14,7 @@
 
 #include "jsondiag.h"
 #include "kb.h"
+#include "lexicon.h"
 #include "match.h"
 
 typedef struct loader {

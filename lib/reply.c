@@ -31,7 +31,11 @@
  */
 #include <time.h>
 
+#include "hub.h"
+#include "lexicon.h"
+#include "render.h"
 #include "session.h"
+#include "stats.h"
 #include "utf8.h"
 
 static int64_t mono_ns(void) {

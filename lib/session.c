@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "hub.h"
 #include "session.h"
+#include "stats.h"
 
 void csbot__session_err(csbot_session *s, const char *fmt, ...) {
     char tmp[256];

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "session.h"
+#include "stats.h"
 
 typedef struct unanswered {
     char text[256];
