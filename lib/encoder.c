@@ -236,7 +236,7 @@ CSBOT_API int csbot_encoder_load(csbot_encoder **out, const char *path,
     csbot__alloc a;
     csbot__alloc_init(&a, NULL, NULL);
     csbot__buf buf = {NULL, 0, 0};
-    int rc = csbot__buf_read_file(&a, &buf, path, (size_t)256 << 20,
+    int rc = csbot__buf_read_file(&a, &buf, path, CSBOT__MAX_FILE,
                                   "encoder file", err);
     if (rc) {
         csbot__buf_free(&a, &buf);

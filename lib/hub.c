@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "session.h"
+#include "hub.h"
 
 typedef struct kbref {
     csbot_kb *kb;

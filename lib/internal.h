@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "csbot.h"
+#include "limits.h"
 
 #define CSBOT_ASSERT(x) assert(x)
 #define CSBOT_UNUSED(x) ((void)(x))

@@ -69,7 +69,8 @@ csbot_kb *csbot__kb_alloc(const csbot_kb_options *opts) {
     kb->set.handoff_on_repeat = 1;
     kb->set.handoff_on_request = 1;
     memcpy(kb->set.traditional, "s2t", 4);
-    kb->max_message = opts && opts->max_message ? opts->max_message : 16384;
+    kb->max_message = opts && opts->max_message ? opts->max_message
+                                                        : CSBOT__MAX_MESSAGE_DEFAULT;
     kb->seed = opts && opts->seed ? opts->seed : 0x5eed;
     kb->warn = opts ? opts->warn : NULL;
     kb->warn_ud = opts ? opts->warn_ud : NULL;
@@ -179,8 +180,8 @@ CSBOT_API int csbot_kb_load_buffer(csbot_kb **out, const char *json,
         return rc;
     if (len == CSBOT_NUL_TERMINATED)
         len = strlen(json);
-    if (len > ((size_t)256 << 20)) {
-        csbot__error_set(err, CSBOT_ETOOBIG, "", "knowledge base over 256 MiB");
+    if (len > CSBOT__MAX_FILE) {
+        csbot__error_set(err, CSBOT_ETOOBIG, "", "knowledge base over " CSBOT__MAX_FILE_TEXT);
         return CSBOT_ETOOBIG;
     }
     csbot_kb *kb = csbot__kb_alloc(opts);
@@ -221,7 +222,7 @@ CSBOT_API int csbot_kb_load_file(csbot_kb **out, const char *path,
     csbot__alloc a;
     csbot__alloc_init(&a, opts ? opts->alloc : NULL, opts ? opts->alloc_ud : NULL);
     csbot__buf b = {0};
-    rc = csbot__buf_read_file(&a, &b, path, (size_t)256 << 20, "knowledge base",
+    rc = csbot__buf_read_file(&a, &b, path, CSBOT__MAX_FILE, "knowledge base",
                               err);
     if (!rc)
         rc = csbot_kb_load_buffer(out, b.data ? b.data : "", b.len, path, opts,

@@ -1,8 +1,7 @@
 /*
  * kb.h - the compiled, immutable knowledge base shared by all sessions:
  * struct csbot_kb and what it holds, with the functions of kb_load.c (the
- * parse), kb.c (allocation, lookups) and phrases.c (phrase lists, which
- * have no header of their own).
+ * parse) and kb.c (allocation, lookups).
  */
 #ifndef CSBOT_KB_H
 #define CSBOT_KB_H
@@ -11,6 +10,7 @@
 #include "featurize.h"
 #include "model.h"
 #include "pattern.h"
+#include "phrases.h"
 #include "vectors.h"
 
 /* Languages of stored texts: 0 Simplified, 1 Traditional, 2 English. */
@@ -53,28 +53,6 @@ typedef struct csbot__slot {
     csbot__re *re;
     csbot__text3 prompt;
 } csbot__slot;
-
-/* Synonym phrases, normalised, mapped to the canonical phrase. */
-typedef struct csbot__phrase {
-    char *from;
-    size_t fromlen;
-    char *to;
-    size_t tolen;
-    int latin; /* needs word boundaries */
-    float weight; /* for sentiment phrases */
-} csbot__phrase;
-
-typedef struct csbot__phrases {
-    csbot__phrase *p;
-    size_t n;
-    csbot__dict first; /* first code point -> index of first phrase with it
-                          (phrases sorted by first code point, then length
-                          descending) */
-    uint64_t firstbits[64]; /* bit (cp mod 4096): some phrase starts with a
-                               code point of that residue */
-    uint64_t inword[64];    /* the same for the phrases that match inside
-                               words too (not latin) */
-} csbot__phrases;
 
 typedef struct csbot__settings {
     double answer, suggest, margin, pattern_conf, sentiment, handoff_below;
@@ -143,15 +121,5 @@ const char *csbot__text3_get(const csbot__text3 *t, int lang);
 void csbot__text3_free(const csbot__alloc *a, csbot__text3 *t);
 int csbot__intent_find(const csbot_kb *kb, const char *id, size_t len);
 int csbot__slot_find(const csbot_kb *kb, const char *name, size_t len);
-
-/* --- phrases.c --- */
-int csbot__phrases_index(const csbot__alloc *a, csbot__phrases *ph);
-void csbot__phrases_free(const csbot__alloc *a, csbot__phrases *ph);
-/* Replace every synonym in text with its canonical form; appends to out. */
-int csbot__phrases_replace(const csbot__alloc *a, const csbot__phrases *ph,
-                           const char *text, size_t len, csbot__buf *out);
-/* Sum of the weights of the phrases found in text, and their count. */
-float csbot__phrases_score(const csbot__phrases *ph, const char *text,
-                           size_t len, unsigned *hits);
 
 #endif

@@ -2,7 +2,7 @@
  * kb_load.c - reads a knowledge base's JSON (the only module that includes
  * cJSON) into the kb structures, validating every key, type and reference
  * against intents/SCHEMA.md. Errors name the JSON path of the bad value and,
- * by re-scanning the text along that path, its line and column. Templates get
+ * by re-scanning the text along that path (jsondiag.c), its line and column. Templates get
  * the shop variables filled in and a Traditional copy made with OpenCC here,
  * so that nothing of this is done when replying. The cJSON tree exists only
  * during this call.
@@ -12,7 +12,9 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "jsondiag.h"
 #include "kb.h"
+#include "lexicon.h"
 #include "match.h"
 
 typedef struct loader {
@@ -21,8 +23,7 @@ typedef struct loader {
     const char *json;
     size_t len;
     csbot_error *err;
-    char path[256];
-    size_t plen;
+    csbot__jpath path;
     csbot__scratch scr; /* for normalising examples and phrases */
     csbot__dict seen;   /* lint: normalised example -> intent + 1 */
     unsigned *pathits;  /* lint: examples each pattern of an intent matches */
@@ -33,199 +34,8 @@ typedef struct loader {
     const cJSON **vecitem;
     size_t nvecitem;
     size_t nencoded;     /* English examples encoded during the load */
+    const cJSON *shop;   /* the shop variables, NULL none */
 } loader;
-
-/* ---- JSON path tracking ---- */
-
-/* A key of letters, digits, '_' and '-' is written ".key"; any other key
- * (a slot named "order.id", a shop variable in Chinese) as ["key"] with '"'
- * and '\\' escaped, so that the path stays unambiguous and locate() finds
- * the value. */
-static int plain_key(const char *key) {
-    if (!*key)
-        return 0;
-    for (; *key; key++)
-        if (!((*key >= 'a' && *key <= 'z') || (*key >= 'A' && *key <= 'Z') ||
-              (*key >= '0' && *key <= '9') || *key == '_' || *key == '-'))
-            return 0;
-    return 1;
-}
-
-static void path_putc(loader *L, char c) {
-    if (L->plen + 1 < sizeof L->path) {
-        L->path[L->plen++] = c;
-        L->path[L->plen] = '\0';
-    }
-}
-
-static size_t path_push_key(loader *L, const char *key) {
-    size_t old = L->plen;
-    if (plain_key(key)) {
-        path_putc(L, '.');
-        for (; *key; key++)
-            path_putc(L, *key);
-        return old;
-    }
-    path_putc(L, '[');
-    path_putc(L, '"');
-    for (; *key; key++) {
-        if (*key == '"' || *key == '\\')
-            path_putc(L, '\\');
-        path_putc(L, *key);
-    }
-    path_putc(L, '"');
-    path_putc(L, ']');
-    return old;
-}
-
-/* A key as written in the JSON text (escapes not decoded). */
-static size_t path_push_raw(loader *L, const char *k, size_t n) {
-    size_t old = L->plen;
-    int plain = n > 0;
-    for (size_t i = 0; i < n; i++)
-        plain &= (k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') ||
-                 (k[i] >= '0' && k[i] <= '9') || k[i] == '_' || k[i] == '-';
-    path_putc(L, plain ? '.' : '[');
-    if (!plain)
-        path_putc(L, '"');
-    for (size_t i = 0; i < n; i++)
-        path_putc(L, k[i]);
-    if (!plain) {
-        path_putc(L, '"');
-        path_putc(L, ']');
-    }
-    return old;
-}
-
-static size_t path_push_idx(loader *L, size_t i) {
-    size_t old = L->plen;
-    int n = snprintf(L->path + L->plen, sizeof L->path - L->plen, "[%zu]", i);
-    if (n > 0)
-        L->plen = CSBOT_MIN(L->plen + (size_t)n, sizeof L->path - 1);
-    return old;
-}
-
-static void path_pop(loader *L, size_t old) {
-    L->plen = old;
-    L->path[old] = '\0';
-}
-
-/* ---- locating a JSON path in the text (for line and column) ---- */
-
-static size_t skip_ws(const char *s, size_t n, size_t i) {
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
-        i++;
-    return i;
-}
-
-static size_t skip_string(const char *s, size_t n, size_t i) {
-    /* s[i] == '"' */
-    for (i++; i < n; i++) {
-        if (s[i] == '\\')
-            i++;
-        else if (s[i] == '"')
-            return i + 1;
-    }
-    return n;
-}
-
-static size_t skip_value(const char *s, size_t n, size_t i) {
-    i = skip_ws(s, n, i);
-    if (i >= n)
-        return n;
-    if (s[i] == '"')
-        return skip_string(s, n, i);
-    if (s[i] == '{' || s[i] == '[') {
-        int depth = 0;
-        for (; i < n; i++) {
-            if (s[i] == '"') {
-                i = skip_string(s, n, i) - 1;
-            } else if (s[i] == '{' || s[i] == '[') {
-                depth++;
-            } else if (s[i] == '}' || s[i] == ']') {
-                if (--depth == 0)
-                    return i + 1;
-            }
-        }
-        return n;
-    }
-    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']')
-        i++;
-    return i;
-}
-
-/* Where the JSON starts: after a UTF-8 byte order mark, which cJSON skips
- * too (editors on Windows write one). */
-static size_t skip_bom(const char *s, size_t n) {
-    return n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
-}
-
-/* Offset of the value at path ("$.a[2].b", "$.slots[\"a.b\"]"), or of the
- * nearest ancestor. */
-static size_t locate(const char *s, size_t n, const char *path) {
-    size_t i = skip_ws(s, n, skip_bom(s, n));
-    const char *p = path + (path[0] == '$');
-    while (*p && i < n) {
-        if (*p == '.' || (p[0] == '[' && p[1] == '"')) {
-            const char *k;
-            if (*p == '.') {
-                k = ++p;
-                while (*p && *p != '.' && *p != '[')
-                    p++;
-            } else {
-                /* ["key"]: the key as written in JSON, up to the '"' that
-                 * is not escaped */
-                k = p += 2;
-                while (*p && *p != '"')
-                    p += (p[0] == '\\' && p[1]) ? 2 : 1;
-                if (p[0] != '"' || p[1] != ']')
-                    return i; /* cut short: the path was too long */
-            }
-            size_t klen = (size_t)(p - k);
-            if (*p == '"')
-                p += 2;
-            if (s[i] != '{')
-                return i;
-            size_t j = skip_ws(s, n, i + 1);
-            size_t found = 0;
-            while (j < n && s[j] == '"') {
-                size_t ke = skip_string(s, n, j);
-                size_t colon = skip_ws(s, n, ke);
-                size_t v = skip_ws(s, n, colon + 1);
-                if (ke - j - 2 == klen && memcmp(s + j + 1, k, klen) == 0) {
-                    found = v;
-                    break;
-                }
-                j = skip_ws(s, n, skip_value(s, n, v));
-                if (j < n && s[j] == ',')
-                    j = skip_ws(s, n, j + 1);
-            }
-            if (!found)
-                return i;
-            i = found;
-        } else if (*p == '[') {
-            size_t idx = 0;
-            for (p++; *p >= '0' && *p <= '9'; p++)
-                idx = idx * 10 + (size_t)(*p - '0');
-            if (*p == ']')
-                p++;
-            if (s[i] != '[')
-                return i;
-            size_t j = skip_ws(s, n, i + 1);
-            for (size_t k = 0; k < idx && j < n; k++) {
-                j = skip_ws(s, n, skip_value(s, n, j));
-                if (j < n && s[j] == ',')
-                    j = skip_ws(s, n, j + 1);
-                else
-                    return i;
-            }
-            i = j;
-        } else {
-            break;
-        }
-    }
-    return i;
-}
 
 static int fail(loader *L, int code, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -240,8 +50,8 @@ static int fail(loader *L, int code, const char *fmt, ...) {
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        csbot__error_set(L->err, code, L->path[0] ? L->path : "$", "%s", msg);
-        size_t off = locate(L->json, L->len, L->path);
+        csbot__error_set(L->err, code, L->path.s[0] ? L->path.s : "$", "%s", msg);
+        size_t off = csbot__json_locate(L->json, L->len, L->path.s);
         csbot__error_locate(L->err, L->json, L->len, off);
     }
     return code;
@@ -263,126 +73,18 @@ static void warn(loader *L, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(w.message, sizeof w.message, fmt, ap);
     va_end(ap);
-    csbot__copy_out(w.json_path, sizeof w.json_path, L->path, L->plen);
-    csbot__error_locate(&w, L->json, L->len, locate(L->json, L->len, L->path));
+    csbot__copy_out(w.json_path, sizeof w.json_path, L->path.s, L->path.len);
+    csbot__error_locate(&w, L->json, L->len,
+                        csbot__json_locate(L->json, L->len, L->path.s));
     w.code = CSBOT_OK;
     L->kb->warn(&w, L->kb->warn_ud);
 }
 
-/* ---- syntax errors ---- */
-
-/* cJSON's parse end points at the byte where parsing failed, except for an
- * object key that is not a string ({csbot: 1}, {'a': 1}, {"a": 1,,}): there
- * it points one byte past the key's first byte. Recognise that case (the
- * byte before the parse end is where a key must start: after '{', or after
- * a ',' inside an object) and move back onto the key. */
-static size_t syntax_error_offset(const char *s, size_t n, size_t off) {
-    if (off == 0 || off > n)
-        return off;
-    size_t p = off - 1;
-    if (s[p] == '"' || s[p] == ' ' || s[p] == '\t' || s[p] == '\n' ||
-        s[p] == '\r')
-        return off;
-    size_t q = p;
-    while (q > 0 && (s[q - 1] == ' ' || s[q - 1] == '\t' || s[q - 1] == '\n' ||
-                     s[q - 1] == '\r'))
-        q--;
-    if (q == 0)
-        return off;
-    if (s[q - 1] == '{') /* a key, unless the object was empty */
-        return s[p] == '}' ? off : p;
-    if (s[q - 1] != ',')
-        return off;
-    /* the container that the ',' is in */
-    char open[1100];
-    size_t depth = 0;
-    for (size_t i = 0; i + 1 < q; i++) {
-        if (s[i] == '"') {
-            i = skip_string(s, n, i) - 1;
-        } else if (s[i] == '{' || s[i] == '[') {
-            if (depth == sizeof open)
-                return off;
-            open[depth++] = s[i];
-        } else if ((s[i] == '}' || s[i] == ']') && depth) {
-            depth--;
-        }
-    }
-    return depth && open[depth - 1] == '{' ? p : off;
-}
-
-/* ---- NUL escapes ---- */
-
-/* cJSON decodes "\u0000" into a NUL byte, which silently cuts a C string
- * short: an id "ok\u0000junk" would load as "ok". Texts may not contain NUL
- * (messages may not either), so the (valid) JSON text is searched for such
- * an escape and the string's path reported. */
-static int string_has_nul(const char *s, size_t n, size_t i, size_t *end) {
-    int nul = 0;
-    for (i++; i < n && s[i] != '"'; i++) {
-        if (s[i] != '\\')
-            continue;
-        if (n - i > 5 && s[i + 1] == 'u' && memcmp(s + i + 2, "0000", 4) == 0)
-            nul = 1;
-        i++;
-    }
-    *end = i < n ? i + 1 : n;
-    return nul;
-}
-
-/* The offset after the value at json[i]. Sets *found, with L->path naming
- * the string, at the first string (value or key) with a NUL escape. The
- * recursion is as deep as the document, which cJSON has limited. */
-static size_t find_nul(loader *L, size_t i, int *found) {
-    const char *s = L->json;
-    size_t n = L->len, e;
-    i = skip_ws(s, n, i);
-    if (i >= n)
-        return n;
-    if (s[i] == '"') {
-        *found = string_has_nul(s, n, i, &e);
-        return e;
-    }
-    if (s[i] != '{' && s[i] != '[')
-        return skip_value(s, n, i);
-    int obj = s[i] == '{';
-    size_t k = 0;
-    i = skip_ws(s, n, i + 1);
-    while (i < n && s[i] != '}' && s[i] != ']') {
-        size_t old;
-        if (obj) {
-            *found = string_has_nul(s, n, i, &e);
-            old = path_push_raw(L, s + i + 1, e - i - 2);
-            if (*found)
-                return i;
-            i = skip_ws(s, n, e) + 1; /* past the ':' */
-        } else {
-            old = path_push_idx(L, k++);
-        }
-        i = find_nul(L, i, found);
-        if (*found)
-            return i;
-        path_pop(L, old);
-        i = skip_ws(s, n, i);
-        if (i < n && s[i] == ',')
-            i = skip_ws(s, n, i + 1);
-    }
-    return i < n ? i + 1 : n;
-}
-
 static int check_nul_escapes(loader *L) {
-    int found = 0;
-    for (size_t i = 0; i + 6 <= L->len && !found; i++)
-        found = L->json[i] == '\\' && memcmp(L->json + i + 1, "u0000", 5) == 0;
-    if (!found)
-        return CSBOT_OK; /* the common case: no need to walk the text */
-    found = 0;
-    find_nul(L, skip_bom(L->json, L->len), &found);
-    if (!found) {
-        path_pop(L, 1);
-        return CSBOT_OK;
-    }
-    int rc = fail(L, CSBOT_EUTF8, "a NUL character (\\u0000) in a string");
-    path_pop(L, 1);
+    int rc = CSBOT_OK;
+    if (csbot__json_find_nul(L->json, L->len, &L->path))
+        rc = fail(L, CSBOT_EUTF8, "a NUL character (\\u0000) in a string");
+    csbot__jpath_pop(&L->path, 1);
     return rc;
 }
 
@@ -392,37 +94,16 @@ static int check_nul_escapes(loader *L) {
  * loader reads the first, so the second would be dropped without a word:
  * the keys of every object must be unique. */
 
-/* Offset of the value of the nth member named key (as written in the text)
- * of the object at s[i]; i when there is none. */
-static size_t nth_member(const char *s, size_t n, size_t i, const char *key,
-                         int nth) {
-    if (i >= n || s[i] != '{')
-        return i;
-    size_t klen = strlen(key);
-    size_t j = skip_ws(s, n, i + 1);
-    while (j < n && s[j] == '"') {
-        size_t ke = skip_string(s, n, j);
-        size_t v = skip_ws(s, n, skip_ws(s, n, ke) + 1);
-        if (ke - j - 2 == klen && memcmp(s + j + 1, key, klen) == 0 &&
-            --nth == 0)
-            return v;
-        j = skip_ws(s, n, skip_value(s, n, v));
-        if (j < n && s[j] == ',')
-            j = skip_ws(s, n, j + 1);
-    }
-    return i;
-}
-
 static int dup_key(loader *L, const char *key) {
-    size_t obj = locate(L->json, L->len, L->path);
-    size_t old = path_push_key(L, key);
+    size_t obj = csbot__json_locate(L->json, L->len, L->path.s);
+    size_t old = csbot__jpath_push_key(&L->path, key);
     if (L->err) {
-        csbot__error_set(L->err, CSBOT_ESCHEMA, L->path,
+        csbot__error_set(L->err, CSBOT_ESCHEMA, L->path.s,
                          "duplicate key \"%s\"", key);
         csbot__error_locate(L->err, L->json, L->len,
-                            nth_member(L->json, L->len, obj, key, 2));
+                            csbot__json_nth_member(L->json, L->len, obj, key, 2));
     }
-    path_pop(L, old);
+    csbot__jpath_pop(&L->path, old);
     return CSBOT_ESCHEMA;
 }
 
@@ -464,10 +145,10 @@ static int check_dup_keys(loader *L, const cJSON *v) {
         if (obj && seen_before(L, v, c, k, n, &seen, &rc))
             rc = dup_key(L, c->string);
         if (!rc && c->child) {
-            size_t old = obj ? path_push_key(L, c->string)
-                             : path_push_idx(L, k);
+            size_t old = obj ? csbot__jpath_push_key(&L->path, c->string)
+                             : csbot__jpath_push_idx(&L->path, k);
             rc = check_dup_keys(L, c);
-            path_pop(L, old);
+            csbot__jpath_pop(&L->path, old);
         }
     }
     csbot__dict_free(L->a, &seen);
@@ -483,9 +164,9 @@ static int check_keys(loader *L, const cJSON *obj, const char *const *allowed) {
             if (strcmp(*k, it->string) == 0)
                 ok = 1;
         if (!ok) {
-            size_t old = path_push_key(L, it->string);
+            size_t old = csbot__jpath_push_key(&L->path, it->string);
             int rc = fail(L, CSBOT_ESCHEMA, "unknown key \"%s\"", it->string);
-            path_pop(L, old);
+            csbot__jpath_pop(&L->path, old);
             return rc;
         }
     }
@@ -525,13 +206,13 @@ static int get_number(loader *L, const cJSON *obj, const char *key, double lo,
     const cJSON *v = member(obj, key);
     if (!v)
         return CSBOT_OK;
-    size_t old = path_push_key(L, key);
+    size_t old = csbot__jpath_push_key(&L->path, key);
     int rc = want(L, v, is_num, "a number");
     if (!rc && (!(v->valuedouble >= lo) || !(v->valuedouble <= hi)))
         rc = fail(L, CSBOT_ESCHEMA, "must be between %g and %g", lo, hi);
     if (!rc)
         *out = v->valuedouble;
-    path_pop(L, old);
+    csbot__jpath_pop(&L->path, old);
     return rc;
 }
 
@@ -539,11 +220,11 @@ static int get_bool(loader *L, const cJSON *obj, const char *key, int *out) {
     const cJSON *v = member(obj, key);
     if (!v)
         return CSBOT_OK;
-    size_t old = path_push_key(L, key);
+    size_t old = csbot__jpath_push_key(&L->path, key);
     int rc = want(L, v, is_bool, "true or false");
     if (!rc)
         *out = cJSON_IsTrue(v);
-    path_pop(L, old);
+    csbot__jpath_pop(&L->path, old);
     return rc;
 }
 
@@ -552,9 +233,9 @@ static int get_uint(loader *L, const cJSON *obj, const char *key,
     double d = *out;
     int rc = get_number(L, obj, key, 0, hi, &d);
     if (!rc && d != floor(d)) {
-        size_t old = path_push_key(L, key);
+        size_t old = csbot__jpath_push_key(&L->path, key);
         rc = fail(L, CSBOT_ESCHEMA, "must be a whole number");
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     if (!rc)
         *out = (unsigned)d;
@@ -570,7 +251,7 @@ static int read_text3(loader *L, const cJSON *v, csbot__text3 *t) {
         const cJSON *s = member(v, keys[i]);
         if (!s)
             continue;
-        size_t old = path_push_key(L, keys[i]);
+        size_t old = csbot__jpath_push_key(&L->path, keys[i]);
         rc = want(L, s, is_str, "a string");
         if (!rc)
             rc = str_ok(L, s->valuestring);
@@ -580,7 +261,7 @@ static int read_text3(loader *L, const cJSON *v, csbot__text3 *t) {
             if (!*dst)
                 rc = CSBOT_ENOMEM;
         }
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     if (!rc && !t->t[CSBOT__ZHS] && !t->t[CSBOT__EN])
         rc = fail(L, CSBOT_ESCHEMA, "needs \"zh\" or \"en\"");
@@ -627,7 +308,7 @@ static int load_settings(loader *L, const cJSON *v) {
     if (!rc) rc = get_bool(L, v, "handoff_on_request", &s->handoff_on_request);
     const cJSON *t = member(v, "traditional");
     if (!rc && t) {
-        size_t old = path_push_key(L, "traditional");
+        size_t old = csbot__jpath_push_key(&L->path, "traditional");
         rc = want(L, t, is_str, "a string");
         if (!rc && strcmp(t->valuestring, "s2t") && strcmp(t->valuestring, "s2tw") &&
             strcmp(t->valuestring, "s2twp") && strcmp(t->valuestring, "s2hk"))
@@ -635,7 +316,7 @@ static int load_settings(loader *L, const cJSON *v) {
                       "must be \"s2t\", \"s2tw\", \"s2twp\" or \"s2hk\"");
         if (!rc)
             snprintf(s->traditional, sizeof s->traditional, "%s", t->valuestring);
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     if (!rc && s->suggest > s->answer)
         rc = fail(L, CSBOT_ESCHEMA,
@@ -646,12 +327,12 @@ static int load_settings(loader *L, const cJSON *v) {
 static int check_shop(loader *L, const cJSON *v) {
     int rc = want(L, v, is_obj, "an object of strings");
     for (const cJSON *it = v ? v->child : NULL; it && !rc; it = it->next) {
-        size_t old = path_push_key(L, it->string);
+        size_t old = csbot__jpath_push_key(&L->path, it->string);
         if (!is_str(it) && !is_num(it))
             rc = fail(L, CSBOT_ESCHEMA, "expected a string or a number");
         else if (is_str(it))
             rc = str_ok(L, it->valuestring);
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     return rc;
 }
@@ -742,10 +423,10 @@ static int fill_text3(loader *L, const cJSON *shop, csbot__text3 *t,
     for (int i = 0; i < CSBOT__NLANG && !rc; i++) {
         if (!t->t[i])
             continue;
-        size_t old = path_push_key(L, i == CSBOT__EN ? "en" : "zh");
+        size_t old = csbot__jpath_push_key(&L->path, i == CSBOT__EN ? "en" : "zh");
         char *n = NULL;
         rc = fill_template(L, shop, t->t[i], &n, it);
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
         if (!rc) {
             csbot__free(L->a, t->t[i]);
             t->t[i] = n;
@@ -765,12 +446,12 @@ static int load_messages(loader *L, const cJSON *v, const cJSON *shop) {
         const cJSON *m = member(v, keys[i]);
         if (!m)
             continue;
-        size_t old = path_push_key(L, keys[i]);
+        size_t old = csbot__jpath_push_key(&L->path, keys[i]);
         csbot__text3_free(L->a, &L->kb->msg[i]);
         rc = get_text3(L, m, &L->kb->msg[i]);
         if (!rc)
             rc = fill_text3(L, shop, &L->kb->msg[i], NULL);
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     return rc;
 }
@@ -840,23 +521,23 @@ static int load_synonyms(loader *L, const cJSON *v) {
     int rc = want(L, v, is_arr, "an array of arrays of strings");
     size_t gi = 0;
     for (const cJSON *g = v ? v->child : NULL; g && !rc; g = g->next, gi++) {
-        size_t old = path_push_idx(L, gi);
+        size_t old = csbot__jpath_push_idx(&L->path, gi);
         rc = want(L, g, is_arr, "an array of strings");
         if (!rc && cJSON_GetArraySize(g) < 2)
             rc = fail(L, CSBOT_ESCHEMA, "a synonym group needs two or more");
         const cJSON *head = g ? g->child : NULL;
         size_t k = 0;
         for (const cJSON *s = head; s && !rc; s = s->next, k++) {
-            size_t o2 = path_push_idx(L, k);
+            size_t o2 = csbot__jpath_push_idx(&L->path, k);
             rc = want(L, s, is_str, "a string");
             if (!rc)
                 rc = str_ok(L, s->valuestring);
             if (!rc && k > 0 && is_str(head))
                 rc = add_phrase(L, &L->kb->synonyms, &cap, s->valuestring,
                                 head->valuestring, 0);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     return rc;
 }
@@ -874,20 +555,20 @@ static int each_text(loader *L, const cJSON *v, text_fn fn, void *ctx) {
         const cJSON *arr = member(v, keys[i]);
         if (!arr)
             continue;
-        size_t old = path_push_key(L, keys[i]);
+        size_t old = csbot__jpath_push_key(&L->path, keys[i]);
         L->lang = i;
         rc = want(L, arr, is_arr, "an array of strings");
         size_t k = 0;
         for (const cJSON *s = arr->child; s && !rc; s = s->next, k++) {
-            size_t o2 = path_push_idx(L, k);
+            size_t o2 = csbot__jpath_push_idx(&L->path, k);
             rc = want(L, s, is_str, "a string");
             if (!rc)
                 rc = str_ok(L, s->valuestring);
             if (!rc)
                 rc = fn(L, s->valuestring, ctx);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     return rc;
 }
@@ -956,7 +637,7 @@ static int load_slots(loader *L, const cJSON *v) {
             return CSBOT_ENOMEM;
     }
     for (const cJSON *s = v ? v->child : NULL; s && !rc; s = s->next) {
-        size_t old = path_push_key(L, s->string);
+        size_t old = csbot__jpath_push_key(&L->path, s->string);
         csbot__slot *sl = &kb->slots[kb->nslots];
         if (!valid_name(s->string))
             rc = fail(L, CSBOT_ESCHEMA, "slot names use [A-Za-z0-9_.-]");
@@ -972,7 +653,7 @@ static int load_slots(loader *L, const cJSON *v) {
         }
         const cJSON *pat = s ? member(s, "pattern") : NULL;
         if (!rc) {
-            size_t o2 = path_push_key(L, "pattern");
+            size_t o2 = csbot__jpath_push_key(&L->path, "pattern");
             if (!pat)
                 rc = fail(L, CSBOT_ESCHEMA, "missing \"pattern\"");
             else
@@ -984,17 +665,17 @@ static int load_slots(loader *L, const cJSON *v) {
                 rc = sl->pattern_src ? compile(L, pat->valuestring, &sl->re)
                                      : CSBOT_ENOMEM;
             }
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
         const cJSON *pr = member(s, "prompt");
         if (!rc && pr) {
-            size_t o2 = path_push_key(L, "prompt");
+            size_t o2 = csbot__jpath_push_key(&L->path, "prompt");
             rc = get_text3(L, pr, &sl->prompt);
             if (!rc)
                 rc = make_trad(L, &sl->prompt);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     return rc;
 }
@@ -1009,7 +690,7 @@ static int slot_list(loader *L, const cJSON *v, uint32_t **out, size_t *n) {
     }
     size_t k = 0;
     for (const cJSON *s = v ? v->child : NULL; s && !rc; s = s->next, k++) {
-        size_t old = path_push_idx(L, k);
+        size_t old = csbot__jpath_push_idx(&L->path, k);
         rc = want(L, s, is_str, "a slot name");
         int si = rc ? -1 : csbot__slot_find(L->kb, s->valuestring,
                                             strlen(s->valuestring));
@@ -1017,7 +698,7 @@ static int slot_list(loader *L, const cJSON *v, uint32_t **out, size_t *n) {
             rc = fail(L, CSBOT_ESCHEMA, "unknown slot \"%s\"", s->valuestring);
         if (!rc)
             (*out)[(*n)++] = (uint32_t)si;
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     return rc;
 }
@@ -1036,7 +717,7 @@ static int load_responses(loader *L, const cJSON *v, const cJSON *shop,
     }
     size_t k = 0;
     for (const cJSON *r = v ? v->child : NULL; r && !rc; r = r->next, k++) {
-        size_t old = path_push_idx(L, k);
+        size_t old = csbot__jpath_push_idx(&L->path, k);
         csbot__response *re = &it->responses[it->nresponses];
         rc = want(L, r, is_obj, "an object with \"zh\" and/or \"en\"");
         if (!rc)
@@ -1049,7 +730,7 @@ static int load_responses(loader *L, const cJSON *v, const cJSON *shop,
             rc = fill_text3(L, shop, &re->text, it);
         const cJSON *w = rc ? NULL : member(r, "when");
         if (w) {
-            size_t o2 = path_push_key(L, "when");
+            size_t o2 = csbot__jpath_push_key(&L->path, "when");
             rc = want(L, w, is_obj, "an object of profile conditions");
             size_t nw = (size_t)cJSON_GetArraySize(w);
             if (!rc && nw) {
@@ -1058,7 +739,7 @@ static int load_responses(loader *L, const cJSON *v, const cJSON *shop,
                     rc = CSBOT_ENOMEM;
             }
             for (const cJSON *c = w->child; c && !rc; c = c->next) {
-                size_t o3 = path_push_key(L, c->string);
+                size_t o3 = csbot__jpath_push_key(&L->path, c->string);
                 rc = want(L, c, is_str, "a string");
                 if (!rc) {
                     csbot__kv *kv = &re->when[re->nwhen++];
@@ -1070,11 +751,11 @@ static int load_responses(loader *L, const cJSON *v, const cJSON *shop,
                     if (!kv->key || !kv->val)
                         rc = CSBOT_ENOMEM;
                 }
-                path_pop(L, o3);
+                csbot__jpath_pop(&L->path, o3);
             }
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     return rc;
 }
@@ -1181,18 +862,18 @@ static int load_vectors(loader *L, const cJSON *v) {
         rc = fail(L, CSBOT_ESCHEMA, "missing \"%s\"",
                   name ? "examples" : "encoder");
     if (!rc) {
-        size_t old = path_push_key(L, "encoder");
+        size_t old = csbot__jpath_push_key(&L->path, "encoder");
         rc = want(L, name, is_str, "a string");
         if (!rc && enc && strcmp(name->valuestring, csbot_encoder_name(enc)))
             rc = fail(L, CSBOT_ESCHEMA,
                       "vectors of encoder \"%.64s\", but the attached "
                       "encoder is \"%s\"",
                       name->valuestring, csbot_encoder_name(enc));
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
     if (rc)
         return rc;
-    size_t old = path_push_key(L, "examples");
+    size_t old = csbot__jpath_push_key(&L->path, "examples");
     rc = want(L, ex, is_obj, "an object of example text -> vector");
     size_t n = 0;
     for (const cJSON *c = rc ? NULL : ex->child; c; c = c->next)
@@ -1203,7 +884,7 @@ static int load_vectors(loader *L, const cJSON *v) {
             rc = CSBOT_ENOMEM;
     }
     for (const cJSON *c = rc ? NULL : ex->child; c && !rc; c = c->next) {
-        size_t o2 = path_push_key(L, c->string);
+        size_t o2 = csbot__jpath_push_key(&L->path, c->string);
         int8_t q[CSBOT__ENC_DIM];
         rc = want(L, c, is_str, "a string");
         if (!rc && csbot__vec_decode(c->valuestring, strlen(c->valuestring), q))
@@ -1216,9 +897,9 @@ static int load_vectors(loader *L, const cJSON *v) {
                                  NULL);
             L->vecitem[L->nvecitem++] = c;
         }
-        path_pop(L, o2);
+        csbot__jpath_pop(&L->path, o2);
     }
-    path_pop(L, old);
+    csbot__jpath_pop(&L->path, old);
     return rc;
 }
 
@@ -1240,14 +921,14 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
     }
     size_t k = 0;
     for (const cJSON *o = v ? v->child : NULL; o && !rc; o = o->next, k++) {
-        size_t old = path_push_idx(L, k);
+        size_t old = csbot__jpath_push_idx(&L->path, k);
         csbot__intent *it = &kb->intents[kb->nintents++];
         rc = want(L, o, is_obj, "an intent object");
         if (!rc)
             rc = check_keys(L, o, keys);
         const cJSON *id = rc ? NULL : member(o, "id");
         if (!rc) {
-            size_t o2 = path_push_key(L, "id");
+            size_t o2 = csbot__jpath_push_key(&L->path, "id");
             if (!id)
                 rc = fail(L, CSBOT_ESCHEMA, "missing \"id\"");
             else
@@ -1272,25 +953,25 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
                 rc = csbot__dict_put(L->a, &kb->idmap,
                                      csbot__hash(it->id, strlen(it->id), 17),
                                      (uint32_t)(kb->nintents - 1), NULL);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
         const cJSON *x;
         if (!rc && (x = member(o, "title"))) {
-            size_t o2 = path_push_key(L, "title");
+            size_t o2 = csbot__jpath_push_key(&L->path, "title");
             rc = get_text3(L, x, &it->title);
             if (!rc)
                 rc = make_trad(L, &it->title);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
         if (!rc && (x = member(o, "slots"))) {
-            size_t o2 = path_push_key(L, "slots");
+            size_t o2 = csbot__jpath_push_key(&L->path, "slots");
             rc = slot_list(L, x, &it->slots, &it->nslots);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
         if (!rc && (x = member(o, "require"))) {
-            size_t o2 = path_push_key(L, "require");
+            size_t o2 = csbot__jpath_push_key(&L->path, "require");
             rc = slot_list(L, x, &it->require, &it->nrequire);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
             /* a required slot is also one the intent uses */
             for (size_t r = 0; r < it->nrequire && !rc; r++) {
                 int have = 0;
@@ -1308,17 +989,17 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
             }
         }
         if (!rc && (x = member(o, "handoff"))) {
-            size_t o2 = path_push_key(L, "handoff");
+            size_t o2 = csbot__jpath_push_key(&L->path, "handoff");
             if (is_str(x) && strcmp(x->valuestring, "request") == 0)
                 it->handoff = 2;
             else
                 rc = want(L, x, is_bool, "true, false or \"request\"");
             if (!rc && is_bool(x))
                 it->handoff = cJSON_IsTrue(x);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
         if (!rc && (x = member(o, "patterns"))) {
-            size_t o2 = path_push_key(L, "patterns");
+            size_t o2 = csbot__jpath_push_key(&L->path, "patterns");
             rc = want(L, x, is_arr, "an array of strings");
             size_t np = rc ? 0 : (size_t)cJSON_GetArraySize(x);
             if (np) {
@@ -1329,7 +1010,7 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
             }
             size_t pi = 0;
             for (const cJSON *p = x->child; p && !rc; p = p->next, pi++) {
-                size_t o3 = path_push_idx(L, pi);
+                size_t o3 = csbot__jpath_push_idx(&L->path, pi);
                 rc = want(L, p, is_str, "a string");
                 if (!rc)
                     rc = str_ok(L, p->valuestring);
@@ -1347,18 +1028,18 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
                     csbot__free(L->a, it->pattern_src[it->npatterns]);
                     it->pattern_src[it->npatterns] = NULL;
                 }
-                path_pop(L, o3);
+                csbot__jpath_pop(&L->path, o3);
             }
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
         if (!rc) {
-            size_t o2 = path_push_key(L, "responses");
+            size_t o2 = csbot__jpath_push_key(&L->path, "responses");
             x = member(o, "responses");
             if (!x)
                 rc = fail(L, CSBOT_ESCHEMA, "missing \"responses\"");
             else
                 rc = load_responses(L, x, shop, it);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
         if (!rc && L->kb->warn && it->npatterns) {
             void *pp = L->pathits;
@@ -1369,41 +1050,155 @@ static int load_intents(loader *L, const cJSON *v, const cJSON *shop) {
                 memset(L->pathits, 0, it->npatterns * sizeof(unsigned));
         }
         if (!rc && (x = member(o, "examples"))) {
-            size_t o2 = path_push_key(L, "examples");
+            size_t o2 = csbot__jpath_push_key(&L->path, "examples");
             rc = load_examples(L, x, (uint32_t)(kb->nintents - 1), it);
-            path_pop(L, o2);
+            csbot__jpath_pop(&L->path, o2);
         }
         if (!rc && L->kb->warn) {
             if (it->nexamples && it->nexamples < 5) {
-                size_t o2 = path_push_key(L, "examples");
+                size_t o2 = csbot__jpath_push_key(&L->path, "examples");
                 warn(L, "only %zu example%s: write at least 5 varied ways "
                         "customers ask this", it->nexamples,
                      it->nexamples == 1 ? "" : "s");
-                path_pop(L, o2);
+                csbot__jpath_pop(&L->path, o2);
             }
             for (size_t p = 0; it->nexamples && p < it->npatterns; p++)
                 if (L->pathits[p] == 0) {
-                    size_t o2 = path_push_key(L, "patterns");
-                    size_t o3 = path_push_idx(L, p);
+                    size_t o2 = csbot__jpath_push_key(&L->path, "patterns");
+                    size_t o3 = csbot__jpath_push_idx(&L->path, p);
                     warn(L, "pattern matches none of the intent's examples");
-                    path_pop(L, o3);
-                    path_pop(L, o2);
+                    csbot__jpath_pop(&L->path, o3);
+                    csbot__jpath_pop(&L->path, o2);
                 }
         }
         if (!rc && it->nexamples == 0 && it->npatterns == 0)
             rc = fail(L, CSBOT_ESCHEMA,
                       "an intent needs at least one example or pattern");
-        path_pop(L, old);
+        csbot__jpath_pop(&L->path, old);
     }
+    return rc;
+}
+
+/* ---- the top level ---- */
+
+static int read_version(loader *L, const cJSON *v) {
+    if (!is_num(v) || v->valuedouble != 1)
+        return fail(L, CSBOT_ESCHEMA, "unsupported format version (want 1)");
+    return CSBOT_OK;
+}
+
+static int read_name(loader *L, const cJSON *v) {
+    int rc = want(L, v, is_str, "a string");
+    if (!rc)
+        rc = str_ok(L, v->valuestring);
+    if (!rc) {
+        csbot__free(L->a, L->kb->name);
+        L->kb->name = csbot__strdup(L->a, v->valuestring);
+        if (!L->kb->name)
+            rc = CSBOT_ENOMEM;
+    }
+    return rc;
+}
+
+/* The OpenCC maps that settings.traditional chose (no key of its own). */
+static int open_convert(loader *L, const cJSON *v) {
+    CSBOT_UNUSED(v);
+    char cmsg[256] = "";
+    int rc = csbot__convert_open(L->a, &L->kb->conv, L->kb->set.traditional,
+                                 cmsg, sizeof cmsg);
+    if (rc == CSBOT_ECONVERT)
+        csbot__error_set(L->err, rc, "", "%s", cmsg);
+    return rc;
+}
+
+static int read_messages(loader *L, const cJSON *v) {
+    return load_messages(L, v, L->shop);
+}
+
+static int read_default_messages(loader *L, const cJSON *v) {
+    CSBOT_UNUSED(v);
+    return default_messages(L);
+}
+
+/* The built-in lexicon, then the file's own phrases, indexed. */
+static int read_sentiment(loader *L, const cJSON *v) {
+    int rc = csbot__sentiment_defaults(L->kb, &L->scr);
+    if (!rc && v)
+        rc = load_lexicon(L, v, &L->kb->sentiment);
+    return rc ? rc : csbot__phrases_index(L->a, &L->kb->sentiment);
+}
+
+static int read_handoff_phrases(loader *L, const cJSON *v) {
+    int rc = v ? load_lexicon(L, v, &L->kb->request) : CSBOT_OK;
+    return rc ? rc : csbot__phrases_index(L->a, &L->kb->request);
+}
+
+static int read_synonyms(loader *L, const cJSON *v) {
+    int rc = v ? load_synonyms(L, v) : CSBOT_OK;
+    return rc ? rc : csbot__phrases_index(L->a, &L->kb->synonyms);
+}
+
+static int read_intents(loader *L, const cJSON *v) {
+    return load_intents(L, v, L->shop);
+}
+
+/* examples of a hidden out-of-scope class, numbered after the intents */
+static int read_negatives(loader *L, const cJSON *v) {
+    return load_examples(L, v, (uint32_t)L->kb->nintents, NULL);
+}
+
+/* The top-level keys (any other is refused) ... */
+static const char *const top_keys[] = {"csbot", "name", "settings", "shop",
+                                       "messages", "synonyms", "sentiment",
+                                       "slots", "intents", "negatives",
+                                       "handoff_phrases", "vectors", NULL};
+
+/* ... and the order they are read in, as intents/SCHEMA.md describes them.
+ * A reader runs with its key's value pushed on the JSON path; a key that
+ * is absent is an error with the message `missing`, or skipped, or, for
+ * the readers marked `always` and for the steps without a key, the reader
+ * runs with NULL. Sections read after settings see the settings; messages
+ * and intents see the shop variables (L->shop). */
+typedef struct section {
+    const char *key;
+    int (*read)(loader *L, const cJSON *v);
+    const char *missing; /* required: the error when absent */
+    int always;          /* run even when absent (with NULL) */
+} section;
+
+static const section sections[] = {
+    {"csbot", read_version, "missing \"csbot\": 1 (format version)", 0},
+    {"name", read_name, NULL, 0},
+    {"settings", load_settings, NULL, 0},
+    {NULL, open_convert, NULL, 1},
+    {"shop", check_shop, NULL, 0},
+    {"slots", load_slots, NULL, 0},
+    {"messages", read_messages, NULL, 0},
+    {NULL, read_default_messages, NULL, 1},
+    {"sentiment", read_sentiment, NULL, 1},
+    {"handoff_phrases", read_handoff_phrases, NULL, 1},
+    {"synonyms", read_synonyms, NULL, 1},
+    {"vectors", load_vectors, NULL, 0},
+    {"intents", read_intents, "missing \"intents\"", 0},
+    {"negatives", read_negatives, NULL, 0},
+};
+
+static int read_section(loader *L, const cJSON *root, const section *sec) {
+    if (!sec->key)
+        return sec->read(L, NULL);
+    const cJSON *v = member(root, sec->key);
+    if (!v && !sec->missing && !sec->always)
+        return CSBOT_OK;
+    if (!v && sec->always)
+        return sec->read(L, NULL);
+    size_t old = csbot__jpath_push_key(&L->path, sec->key);
+    int rc = v ? sec->read(L, v) : fail(L, CSBOT_ESCHEMA, "%s", sec->missing);
+    csbot__jpath_pop(&L->path, old);
     return rc;
 }
 
 int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
                     csbot_error *err) {
-    static const char *const keys[] = {"csbot", "name", "settings", "shop",
-                                       "messages", "synonyms", "sentiment",
-                                       "slots", "intents", "negatives",
-                                       "handoff_phrases", "vectors", NULL};
     loader L;
     memset(&L, 0, sizeof L);
     L.kb = kb;
@@ -1411,8 +1206,8 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
     L.json = json;
     L.len = len;
     L.err = err;
-    memcpy(L.path, "$", 2);
-    L.plen = 1;
+    memcpy(L.path.s, "$", 2);
+    L.path.len = 1;
 
     size_t bad;
     if (csbot__utf8_check(json, len, &bad)) {
@@ -1428,14 +1223,14 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
         if (err) {
             size_t off = end ? (size_t)(end - json) : 0;
             csbot__error_set(err, CSBOT_EJSON, "", "JSON syntax error");
-            off = syntax_error_offset(json, len, off);
+            off = csbot__json_syntax_offset(json, len, off);
             csbot__error_locate(err, json, len, off);
         }
         return CSBOT_EJSON;
     }
     /* cJSON stops after the first value: anything but white space after it
      * (a second object, a stray brace) is an error, not silently dropped */
-    size_t tail = skip_ws(json, len, end ? (size_t)(end - json) : len);
+    size_t tail = csbot__json_skip_ws(json, len, end ? (size_t)(end - json) : len);
     if (tail < len) {
         cJSON_Delete(root);
         if (err) {
@@ -1455,109 +1250,17 @@ int csbot__kb_parse(csbot_kb *kb, const char *json, size_t len,
     if (!rc)
         rc = check_dup_keys(&L, root);
     if (!rc)
-        rc = check_keys(&L, root, keys);
-    const cJSON *ver = rc ? NULL : member(root, "csbot");
-    if (!rc) {
-        size_t old = path_push_key(&L, "csbot");
-        if (!ver)
-            rc = fail(&L, CSBOT_ESCHEMA, "missing \"csbot\": 1 (format version)");
-        else if (!is_num(ver) || ver->valuedouble != 1)
-            rc = fail(&L, CSBOT_ESCHEMA, "unsupported format version (want 1)");
-        path_pop(&L, old);
-    }
-    const cJSON *x;
-    if (!rc && (x = member(root, "name"))) {
-        size_t old = path_push_key(&L, "name");
-        rc = want(&L, x, is_str, "a string");
-        if (!rc)
-            rc = str_ok(&L, x->valuestring);
-        if (!rc) {
-            csbot__free(L.a, kb->name);
-            kb->name = csbot__strdup(L.a, x->valuestring);
-            if (!kb->name)
-                rc = CSBOT_ENOMEM;
-        }
-        path_pop(&L, old);
-    }
-    if (!rc && (x = member(root, "settings"))) {
-        size_t old = path_push_key(&L, "settings");
-        rc = load_settings(&L, x);
-        path_pop(&L, old);
-    }
-    char cmsg[256] = "";
-    if (!rc) {
-        rc = csbot__convert_open(L.a, &kb->conv, kb->set.traditional, cmsg,
-                                 sizeof cmsg);
-        if (rc == CSBOT_ECONVERT)
-            csbot__error_set(err, rc, "", "%s", cmsg);
-    }
-    const cJSON *shop = rc ? NULL : member(root, "shop");
-    if (!rc && shop) {
-        size_t old = path_push_key(&L, "shop");
-        rc = check_shop(&L, shop);
-        path_pop(&L, old);
-    }
-    if (!rc && (x = member(root, "slots"))) {
-        size_t old = path_push_key(&L, "slots");
-        rc = load_slots(&L, x);
-        path_pop(&L, old);
-    }
-    if (!rc && (x = member(root, "messages"))) {
-        size_t old = path_push_key(&L, "messages");
-        rc = load_messages(&L, x, shop);
-        path_pop(&L, old);
-    }
-    if (!rc)
-        rc = default_messages(&L);
-    if (!rc)
-        rc = csbot__sentiment_defaults(kb, &L.scr);
-    if (!rc && (x = member(root, "sentiment"))) {
-        size_t old = path_push_key(&L, "sentiment");
-        rc = load_lexicon(&L, x, &kb->sentiment);
-        path_pop(&L, old);
-    }
-    if (!rc)
-        rc = csbot__phrases_index(L.a, &kb->sentiment);
-    if (!rc && (x = member(root, "handoff_phrases"))) {
-        size_t old = path_push_key(&L, "handoff_phrases");
-        rc = load_lexicon(&L, x, &kb->request);
-        path_pop(&L, old);
-    }
-    if (!rc)
-        rc = csbot__phrases_index(L.a, &kb->request);
-    if (!rc && (x = member(root, "synonyms"))) {
-        size_t old = path_push_key(&L, "synonyms");
-        rc = load_synonyms(&L, x);
-        path_pop(&L, old);
-    }
-    if (!rc)
-        rc = csbot__phrases_index(L.a, &kb->synonyms);
-    if (!rc && (x = member(root, "vectors"))) {
-        size_t old = path_push_key(&L, "vectors");
-        rc = load_vectors(&L, x);
-        path_pop(&L, old);
-    }
-    if (!rc) {
-        size_t old = path_push_key(&L, "intents");
-        x = member(root, "intents");
-        if (!x)
-            rc = fail(&L, CSBOT_ESCHEMA, "missing \"intents\"");
-        else
-            rc = load_intents(&L, x, shop);
-        path_pop(&L, old);
-    }
-    if (!rc && (x = member(root, "negatives"))) {
-        size_t old = path_push_key(&L, "negatives");
-        rc = load_examples(&L, x, (uint32_t)kb->nintents, NULL);
-        path_pop(&L, old);
-    }
+        rc = check_keys(&L, root, top_keys);
+    L.shop = rc ? NULL : member(root, "shop");
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0] && !rc; i++)
+        rc = read_section(&L, root, &sections[i]);
     if (!rc && L.nencoded) {
-        size_t old = path_push_key(&L, "vectors");
+        size_t old = csbot__jpath_push_key(&L.path, "vectors");
         warn(&L, "%zu English example%s no stored vector and %s encoded "
                  "during the load (`csbot vectors` stores them)",
              L.nencoded, L.nencoded == 1 ? " has" : "s have",
              L.nencoded == 1 ? "was" : "were");
-        path_pop(&L, old);
+        csbot__jpath_pop(&L.path, old);
     }
     if (!rc) {
         rc = csbot__match_build(kb, &L.scr);

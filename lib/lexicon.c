@@ -14,7 +14,7 @@
  */
 #include <math.h>
 
-#include "match.h"
+#include "lexicon.h"
 #include "utf8.h"
 
 typedef struct lexentry {

@@ -1,14 +1,13 @@
 /*
  * match.h - from a message to ranked intent candidates with confidences
  * (match.c: the session's scratch memory, learning the examples at load,
- * matching at reply time), and the sentiment score (lexicon.c).
+ * matching at reply time).
  */
 #ifndef CSBOT_MATCH_H
 #define CSBOT_MATCH_H
 
 #include "kb.h"
 
-#define CSBOT__MAXCAND 5
 
 typedef struct csbot__cand {
     uint32_t intent;
@@ -92,12 +91,5 @@ int csbot__match(const csbot_kb *kb, csbot__scratch *s, const char *text,
 /* Confidence of one intent for the last matched message (for context). */
 float csbot__match_conf_of(const csbot_kb *kb, const csbot__scratch *s,
                            uint32_t intent);
-
-/* lexicon.c (the sentiment lexicon and the phrases asking for a person) */
-int csbot__sentiment_defaults(csbot_kb *kb, csbot__scratch *s);
-/* Negative-sentiment score in [0,1] of a message already matched in s
- * (uses s->norm0 and s->sc), with the raw text for shouting and emoji. */
-float csbot__sentiment_score(const csbot_kb *kb, const csbot__scratch *s,
-                             const char *raw, size_t len);
 
 #endif

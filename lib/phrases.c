@@ -6,7 +6,7 @@
  */
 #include <stdlib.h>
 
-#include "kb.h"
+#include "phrases.h"
 #include "utf8.h"
 
 static int cmp_phrase(const void *x, const void *y) {

@@ -6,6 +6,7 @@
  * profile, {name|default} when the value is missing. Shop variables were
  * filled in when the knowledge base loaded.
  */
+#include "render.h"
 #include "session.h"
 
 static const char *slot_value(const csbot_session *s, const char *name,

@@ -7,8 +7,9 @@
  *   1. Human mode: the bot is silent (the message is still recorded).
  *   2. An explicit request for a person, at any point: hand off.
  *   3. Negative sentiment at or above the threshold: hand off.
- *   4. A pending question for a slot that this message answers, unless the
- *      message is clearly about something else.
+ *   4. A pick by number ("2", "第二个") from the suggestions just listed;
+ *      or a pending question for a slot that this message answers, unless
+ *      the message is clearly about something else.
  *   5. A clear intent: confidence >= answer threshold and ahead of the second
  *      by the ambiguity margin. Intents marked "handoff" hand off; the same
  *      question right after its answer hands off; a missing required slot is
@@ -20,10 +21,21 @@
  *      row, or a confidence under handoff_threshold, hand off.
  * If the handoff callback refuses (non-zero), the call fails with
  * CSBOT_ECALLBACK and the session is as it was before the message.
+ *
+ * turn() follows this order: silent_turn (1), read_message (match, slots,
+ * language, sentiment, context), decide (person_requested 2,
+ * sentiment_handoff 3, choose_intent 4-6 then act_on_intent 5 or
+ * no_intent 7, handoff_text), then record_turn and prepare_commit reserve,
+ * call_handoff asks the host, and commit_turn, fill_reply and count_turn
+ * write the session, the reply and the statistics.
  */
 #include <time.h>
 
+#include "hub.h"
+#include "lexicon.h"
+#include "render.h"
 #include "session.h"
+#include "stats.h"
 #include "utf8.h"
 
 static int64_t mono_ns(void) {
@@ -141,10 +153,10 @@ static int extract_slots(csbot_session *s, const char *text, size_t len) {
 }
 
 /* Whether a suggestion lists the candidate at position n (0 = best) with
- * confidence conf: at most 3, and after the first only those with some
- * confidence. */
+ * confidence conf: at most CSBOT__TURN_CANDS, and after the first only those
+ * with some confidence. */
 static int listed(size_t n, float conf) {
-    return n < 3 && (n == 0 || conf >= 0.05f);
+    return n < CSBOT__TURN_CANDS && (n == 0 || conf >= 0.05f);
 }
 
 /* How many of the best candidates a suggestion lists. */
@@ -186,7 +198,7 @@ static int record_turn(csbot_session *s, csbot__turn *t, const char *text,
     if (!rc)
         rc = csbot__buf_puts(a, &t->intent, intent ? intent : "");
     t->ncand = 0;
-    for (size_t i = 0; i < s->scr.ncand && i < 3 && !rc; i++) {
+    for (size_t i = 0; i < s->scr.ncand && i < CSBOT__TURN_CANDS && !rc; i++) {
         const char *id = s->kb->intents[s->scr.cand[i].intent].id;
         rc = csbot__buf_append(a, &t->cands, id, strlen(id) + 1);
         t->cscore[i] = s->scr.cand[i].conf;
@@ -273,7 +285,7 @@ static void count_time(csbot_session *s, int64_t now, int64_t t0) {
     csbot__local_stats *ls = &s->ls;
     if (s->stats) {
         int64_t local = now / 1000 + (int64_t)csbot__stats_offset(s->stats) * 60;
-        ls->hour[((local / 3600) % 24 + 24) % 24]++;
+        ls->hour[((local / 3600) % CSBOT__HOURS + CSBOT__HOURS) % CSBOT__HOURS]++;
     }
     int64_t ns = mono_ns() - t0;
     int64_t us = ns / 1000;
@@ -282,6 +294,19 @@ static void count_time(csbot_session *s, int64_t now, int64_t t0) {
         b++;
     ls->lat[b]++;
     ls->lat_ns_total += (uint64_t)ns;
+}
+
+/* After a reply: add the session's counts to its csbot_stats when a flush
+ * is due (stats.c's top comment lists when): every CSBOT__FLUSH_REPLIES
+ * replies, when the decided intents kept fill their table, on a handoff, or
+ * CSBOT__FLUSH_MS after the last flush. */
+static void flush_if_due(csbot_session *s, csbot_action action, int64_t now) {
+    csbot__local_stats *ls = &s->ls;
+    if (s->stats &&
+        (++ls->since_flush >= CSBOT__FLUSH_REPLIES ||
+         ls->nhit == CSBOT__FLUSH_REPLIES || action == CSBOT_ACTION_HANDOFF ||
+         now - ls->last_flush_ms >= CSBOT__FLUSH_MS))
+        csbot__stats_flush(s);
 }
 
 /* Move to the hub's newest knowledge base, if it changed. */
@@ -364,8 +389,8 @@ static int chosen_suggestion(const csbot_session *s, const csbot__scratch *sc) {
     if (t->action != CSBOT_ACTION_SUGGEST || t->turn != s->turn || !t->cands.data)
         return -1;
     unsigned k = choice_number(sc->norm0.data, sc->norm0.len);
-    unsigned n = 0; /* the turn keeps the scores of its first 3 */
-    while (n < t->ncand && n < 3 && listed(n, t->cscore[n]))
+    unsigned n = 0; /* the turn keeps the scores of its first ones */
+    while (n < t->ncand && n < CSBOT__TURN_CANDS && listed(n, t->cscore[n]))
         n++;
     if (k == 0 || k > n)
         return -1;
@@ -375,232 +400,295 @@ static int chosen_suggestion(const csbot_session *s, const csbot__scratch *sc) {
     return csbot__intent_find(s->kb, id, strlen(id));
 }
 
-static int turn(csbot_session *s, const char *text, size_t len) {
+/* What a turn reads of the message and the conversation before deciding. */
+typedef struct reading {
+    csbot_lang lang;
+    int li;             /* lang_index(lang) */
+    float senti;        /* csbot__sentiment_score */
+    float conf0, conf1; /* the confidences of the best two candidates */
+    int top;            /* the best candidate's intent, -1 none */
+    int clear;          /* top at or above the answer threshold, by the margin */
+    int explicit_req;   /* the customer asks for a person */
+    int ctx;            /* the context intent for a follow-up, -1 none */
+    int pend;           /* the intent waiting for a slot, -1 none */
+} reading;
+
+/* What the turn decided. */
+typedef struct decision {
+    csbot_action action;
+    csbot_handoff_reason reason;
+    int decided;      /* the intent, -1 none */
+    float conf;       /* its confidence (conf0 unless read another way) */
+    unsigned variant; /* response variant shown, for rotation */
+    const char *why;
+} decision;
+
+/* 1. Human mode, unless it has lasted auto_resume_seconds since the last
+ * message. */
+static int in_human_mode(const csbot_session *s, int64_t now) {
+    return s->human &&
+           !(s->opt.auto_resume_seconds && s->last_activity_ms &&
+             now - s->last_activity_ms >= (int64_t)s->opt.auto_resume_seconds * 1000);
+}
+
+/* 1. A person has the conversation: the human_mode message, recorded as a
+ * silent turn; nothing else of the conversation changes. */
+static int silent_turn(csbot_session *s, const char *text, size_t len,
+                       int64_t now, int64_t t0) {
+    const csbot_kb *kb = s->kb;
+    csbot__turn *pt = csbot__session_pending_turn(s);
+    struct csbot_reply *r = &s->reply;
+    csbot_lang lang = s->last_lang ? s->last_lang : CSBOT_LANG_ZH_HANS;
+    int rc = csbot__render(s, csbot__text3_get(&kb->msg[CSBOT__MSG_HUMAN],
+                                               lang_index(lang)), &s->out);
+    if (!rc)
+        rc = record_turn(s, pt, text, len, NULL, CSBOT_ACTION_SILENT,
+                         CSBOT_HANDOFF_NONE, 0, now, 0);
+    if (rc)
+        return rc;
+    s->turn++;
+    s->last_activity_ms = now;
+    csbot__session_commit_turn(s);
+    r->text = s->out.data;
+    r->action = CSBOT_ACTION_SILENT;
+    r->lang = lang;
+    r->turn = s->turn;
+    s->last.why = "human mode: a person has the conversation";
+    s->last.decided = -1;
+    s->ls.replies++;
+    s->ls.by_action[CSBOT_ACTION_SILENT]++;
+    count_time(s, now, t0); /* a customer message like any other */
+    flush_if_due(s, CSBOT_ACTION_SILENT, now);
+    return CSBOT_OK;
+}
+
+/* Match the message, extract its slots, and read its language, sentiment,
+ * request for a person and the context it comes in. */
+static int read_message(csbot_session *s, const char *text, size_t len,
+                        int64_t now, reading *m) {
     const csbot_kb *kb = s->kb;
     const csbot__settings *set = &kb->set;
-    int64_t t0 = mono_ns();
-    int64_t now = csbot__session_now(s);
-    int human = s->human;
-    if (human && s->opt.auto_resume_seconds && s->last_activity_ms &&
-        now - s->last_activity_ms >= (int64_t)s->opt.auto_resume_seconds * 1000)
-        human = 0;
-    csbot__turn *pt = csbot__session_pending_turn(s);
-    csbot__buf_clear(&s->out);
-    struct csbot_reply *r = &s->reply;
-    memset(r, 0, sizeof *r);
     int rc;
-
-    if (human) {
-        csbot_lang lang = s->last_lang ? s->last_lang : CSBOT_LANG_ZH_HANS;
-        rc = csbot__render(s, csbot__text3_get(&kb->msg[CSBOT__MSG_HUMAN],
-                                               lang_index(lang)), &s->out);
-        if (!rc)
-            rc = record_turn(s, pt, text, len, NULL, CSBOT_ACTION_SILENT,
-                             CSBOT_HANDOFF_NONE, 0, now, 0);
-        if (rc)
-            return rc;
-        s->turn++;
-        s->last_activity_ms = now;
-        csbot__session_commit_turn(s);
-        r->text = s->out.data;
-        r->action = CSBOT_ACTION_SILENT;
-        r->lang = lang;
-        r->turn = s->turn;
-        s->last.why = "human mode: a person has the conversation";
-        s->last.decided = -1;
-        s->ls.replies++;
-        s->ls.by_action[CSBOT_ACTION_SILENT]++;
-        count_time(s, now, t0); /* a customer message like any other */
-        if (s->stats && (++s->ls.since_flush >= 256 ||
-                         now - s->ls.last_flush_ms >= 1000))
-            csbot__stats_flush(s);
-        return CSBOT_OK;
-    }
-
     if ((rc = csbot__match(kb, &s->scr, text, len)))
         return rc;
     if ((rc = extract_slots(s, text, len)))
         return rc;
-    csbot_lang lang = detect_lang(s);
-    int li = lang_index(lang);
-    float senti = csbot__sentiment_score(kb, &s->scr, text, len);
+    m->lang = detect_lang(s);
+    m->li = lang_index(m->lang);
+    m->senti = csbot__sentiment_score(kb, &s->scr, text, len);
     float req = set->handoff_on_request
                     ? csbot__phrases_score(&kb->request,
                                            s->scr.norm0.data ? s->scr.norm0.data : "",
                                            s->scr.norm0.len, NULL)
                     : 0.0f;
     const csbot__scratch *sc = &s->scr;
-    float conf0 = sc->ncand ? sc->cand[0].conf : 0.0f;
-    float conf1 = sc->ncand > 1 ? sc->cand[1].conf : 0.0f;
-    int top = sc->ncand ? (int)sc->cand[0].intent : -1;
-    int clear = top >= 0 && conf0 >= set->answer && conf0 - conf1 >= set->margin;
+    m->conf0 = sc->ncand ? sc->cand[0].conf : 0.0f;
+    m->conf1 = sc->ncand > 1 ? sc->cand[1].conf : 0.0f;
+    m->top = sc->ncand ? (int)sc->cand[0].intent : -1;
+    m->clear = m->top >= 0 && m->conf0 >= set->answer &&
+               m->conf0 - m->conf1 >= set->margin;
     /* a request phrase hands off, unless it is only a noun phrase (weight 1)
      * in a question clearly about something else ("人工客服几点上班") */
-    int explicit_req = req >= 2.0f ||
-                       (req > 0.0f && !(clear && !kb->intents[top].handoff));
-
-    int ctx = -1, pend = -1;
+    m->explicit_req = req >= 2.0f ||
+                      (req > 0.0f && !(m->clear && !kb->intents[m->top].handoff));
+    m->ctx = m->pend = -1;
     if (s->ctx_intent.len && s->turn - s->ctx_turn < set->context_turns &&
         now - s->ctx_time_ms <= (int64_t)set->context_seconds * 1000)
-        ctx = csbot__intent_find(kb, s->ctx_intent.data, s->ctx_intent.len);
+        m->ctx = csbot__intent_find(kb, s->ctx_intent.data, s->ctx_intent.len);
     if (s->pend_intent.len && s->turn - s->pend_turn < set->context_turns + 1)
-        pend = csbot__intent_find(kb, s->pend_intent.data, s->pend_intent.len);
+        m->pend = csbot__intent_find(kb, s->pend_intent.data, s->pend_intent.len);
+    return CSBOT_OK;
+}
 
-    int decided = -1;
-    unsigned variant = 0; /* response variant shown, for rotation */
-    float conf = conf0;
-    csbot_action action;
-    csbot_handoff_reason reason = CSBOT_HANDOFF_NONE;
-    const char *why = "";
+/* 2. An explicit request for a person hands off, in the words of a handoff
+ * intent only if it is clearly the one meant, not a weak guess such as a
+ * complaint. */
+static void person_requested(const csbot_kb *kb, const reading *m, decision *d) {
+    d->action = CSBOT_ACTION_HANDOFF;
+    d->reason = CSBOT_HANDOFF_EXPLICIT_REQUEST;
+    if (m->clear && kb->intents[m->top].handoff)
+        d->decided = m->top;
+    d->why = "the customer asked for a person";
+}
 
-    if (explicit_req) {
-        action = CSBOT_ACTION_HANDOFF;
-        reason = CSBOT_HANDOFF_EXPLICIT_REQUEST;
-        /* in the words of a handoff intent only if it is clearly the one
-         * meant, not a weak guess such as a complaint */
-        if (clear && kb->intents[top].handoff)
-            decided = top;
-        why = "the customer asked for a person";
-    } else if (senti >= set->sentiment) {
-        action = CSBOT_ACTION_HANDOFF;
-        reason = CSBOT_HANDOFF_SENTIMENT;
-        why = "negative sentiment at or above the threshold";
+/* 3. Negative sentiment at or above the threshold hands off. */
+static void sentiment_handoff(decision *d) {
+    d->action = CSBOT_ACTION_HANDOFF;
+    d->reason = CSBOT_HANDOFF_SENTIMENT;
+    d->why = "negative sentiment at or above the threshold";
+}
+
+/* Whether the message gives a required slot of the pending intent. */
+static int supplies_pending(const csbot_session *s, int pend) {
+    const csbot_kb *kb = s->kb;
+    int supplies = 0;
+    if (pend >= 0) {
+        const csbot__intent *pi = &kb->intents[pend];
+        for (size_t k = 0; k < pi->nrequire; k++)
+            supplies |= csbot__pair_get(s->newslots, s->nnew,
+                                        kb->slots[pi->require[k]].name,
+                                        strlen(kb->slots[pi->require[k]].name)) != NULL;
+    }
+    return supplies;
+}
+
+/* 4 to 6: the intent the message is about, if any: a pick by number from
+ * the suggestions just listed; the pending intent whose slot it gives,
+ * unless it is clearly about something else; a clear intent; a follow-up
+ * in the context window. An intent read another way than by its own
+ * confidence gets at least the answer threshold. */
+static void choose_intent(csbot_session *s, const reading *m, decision *d) {
+    const csbot_kb *kb = s->kb;
+    const csbot__settings *set = &kb->set;
+    const csbot__scratch *sc = &s->scr;
+    int supplies = supplies_pending(s, m->pend);
+    int chosen = chosen_suggestion(s, sc);
+    int read_as = -1;
+    if (chosen >= 0) {
+        read_as = chosen;
+        d->why = "the customer picked one of the suggestions by its number";
+    } else if (supplies && (!m->clear || m->top == m->pend)) {
+        read_as = m->pend;
+        d->why = "the message gives the detail the bot asked for";
+    } else if (m->clear) {
+        d->decided = m->top;
+        d->why = "confidence at or above the answer threshold and clear of "
+                 "the second candidate";
+    } else if (m->ctx >= 0 && is_followup(s, m->ctx) &&
+               (m->top < 0 || m->conf0 < set->answer || m->top == m->ctx)) {
+        read_as = m->ctx;
+        d->why = "a short follow-up read in the context of the previous "
+                 "question";
+    }
+    if (read_as >= 0) {
+        d->decided = read_as;
+        d->conf = CSBOT_MAX(csbot__match_conf_of(kb, sc, (uint32_t)read_as),
+                            (float)set->answer);
+    }
+}
+
+/* 5. What to do with the decided intent: an intent marked "handoff" hands
+ * off; the same question right after its answer hands off; a missing
+ * required slot is asked for; otherwise the answer. */
+static int act_on_intent(csbot_session *s, const reading *m, decision *d) {
+    const csbot_kb *kb = s->kb;
+    const csbot__settings *set = &kb->set;
+    const csbot__intent *it = &kb->intents[d->decided];
+    int missing = -1;
+    for (size_t k = 0; k < it->nrequire && missing < 0; k++)
+        if (!slot_known(s, kb->slots[it->require[k]].name))
+            missing = (int)it->require[k];
+    if (it->handoff) {
+        d->action = CSBOT_ACTION_HANDOFF;
+        d->reason = it->handoff == 2 ? CSBOT_HANDOFF_EXPLICIT_REQUEST
+                                     : CSBOT_HANDOFF_INTENT;
+        d->why = "the intent always hands off";
+    } else if (set->handoff_on_repeat && s->last_answer.len &&
+               strcmp(s->last_answer.data, it->id) == 0 &&
+               repeat_overlap(s) >= 0.6f) {
+        d->action = CSBOT_ACTION_HANDOFF;
+        d->reason = CSBOT_HANDOFF_REPEATED_QUESTION;
+        d->why = "the same question again right after its answer";
+    } else if (missing >= 0) {
+        d->action = CSBOT_ACTION_ASK;
+        const csbot__slot *sl = &kb->slots[missing];
+        const char *p = csbot__text3_get(&sl->prompt, m->li);
+        d->why = "the intent needs a detail the bot does not have yet";
+        if (p)
+            return csbot__render(s, p, &s->out);
+        return csbot__buf_printf(&s->alloc, &s->out,
+                                 m->li == CSBOT__EN ? "Could you give me the %s?"
+                                                    : "请提供%s。",
+                                 sl->name);
     } else {
-        int supplies = 0;
-        if (pend >= 0) {
-            const csbot__intent *pi = &kb->intents[pend];
-            for (size_t k = 0; k < pi->nrequire; k++)
-                supplies |= csbot__pair_get(s->newslots, s->nnew,
-                                            kb->slots[pi->require[k]].name,
-                                            strlen(kb->slots[pi->require[k]].name)) != NULL;
-        }
-        int chosen = chosen_suggestion(s, sc);
-        if (chosen >= 0) {
-            decided = chosen;
-            conf = CSBOT_MAX(csbot__match_conf_of(kb, sc, (uint32_t)chosen),
-                             (float)set->answer);
-            why = "the customer picked one of the suggestions by its number";
-        } else if (supplies && (!clear || top == pend)) {
-            decided = pend;
-            conf = CSBOT_MAX(csbot__match_conf_of(kb, sc, (uint32_t)pend),
-                             (float)set->answer);
-            why = "the message gives the detail the bot asked for";
-        } else if (clear) {
-            decided = top;
-            why = "confidence at or above the answer threshold and clear of "
-                  "the second candidate";
-        } else if (ctx >= 0 && is_followup(s, ctx) &&
-                   (top < 0 || conf0 < set->answer || top == ctx)) {
-            decided = ctx;
-            conf = CSBOT_MAX(csbot__match_conf_of(kb, sc, (uint32_t)ctx),
-                             (float)set->answer);
-            why = "a short follow-up read in the context of the previous "
-                  "question";
-        }
-        if (decided >= 0) {
-            const csbot__intent *it = &kb->intents[decided];
-            int missing = -1;
-            for (size_t k = 0; k < it->nrequire && missing < 0; k++)
-                if (!slot_known(s, kb->slots[it->require[k]].name))
-                    missing = (int)it->require[k];
-            if (it->handoff) {
-                action = CSBOT_ACTION_HANDOFF;
-                reason = it->handoff == 2 ? CSBOT_HANDOFF_EXPLICIT_REQUEST
-                                          : CSBOT_HANDOFF_INTENT;
-                why = "the intent always hands off";
-            } else if (set->handoff_on_repeat && s->last_answer.len &&
-                       strcmp(s->last_answer.data, it->id) == 0 &&
-                       repeat_overlap(s) >= 0.6f) {
-                action = CSBOT_ACTION_HANDOFF;
-                reason = CSBOT_HANDOFF_REPEATED_QUESTION;
-                why = "the same question again right after its answer";
-            } else if (missing >= 0) {
-                action = CSBOT_ACTION_ASK;
-                const csbot__slot *sl = &kb->slots[missing];
-                const char *p = csbot__text3_get(&sl->prompt, li);
-                if (p)
-                    rc = csbot__render(s, p, &s->out);
-                else
-                    rc = csbot__buf_printf(&s->alloc, &s->out,
-                                           li == CSBOT__EN ? "Could you give me the %s?"
-                                                           : "请提供%s。",
-                                           sl->name);
-                why = "the intent needs a detail the bot does not have yet";
-            } else {
-                action = CSBOT_ACTION_ANSWER;
-                const csbot__response *resp =
-                    csbot__pick_response(s, it, &variant);
-                if (resp)
-                    rc = csbot__render(s, csbot__text3_get(&resp->text, li),
-                                       &s->out);
-            }
-        } else {
-            if (top >= 0 && conf0 >= set->suggest) {
-                action = CSBOT_ACTION_SUGGEST;
-                why = conf0 >= set->answer
-                          ? "ambiguous: the top two candidates are too close"
-                          : "confidence in the suggestion band";
-            } else {
-                action = CSBOT_ACTION_FALLBACK;
-                why = "confidence under the suggestion threshold";
-            }
-            if (set->max_misses && s->misses_row + 1 >= set->max_misses) {
-                action = CSBOT_ACTION_HANDOFF;
-                reason = CSBOT_HANDOFF_REPEATED_MISS;
-                why = "too many turns in a row without an answer";
-            } else if (set->handoff_below > 0 && conf0 < set->handoff_below) {
-                action = CSBOT_ACTION_HANDOFF;
-                reason = CSBOT_HANDOFF_LOW_CONFIDENCE;
-                why = "confidence under the handoff threshold";
-            }
-            if (action == CSBOT_ACTION_SUGGEST)
-                rc = add_suggestions(s, li);
-            else if (action == CSBOT_ACTION_FALLBACK)
-                rc = csbot__render(s, csbot__text3_get(&kb->msg[CSBOT__MSG_FALLBACK], li),
-                                   &s->out);
-        }
+        d->action = CSBOT_ACTION_ANSWER;
+        const csbot__response *resp = csbot__pick_response(s, it, &d->variant);
+        if (resp)
+            return csbot__render(s, csbot__text3_get(&resp->text, m->li), &s->out);
     }
-    if (!rc && action == CSBOT_ACTION_HANDOFF) {
-        /* an intent that always hands off says so in its own words */
-        const csbot__response *resp =
-            decided >= 0 && kb->intents[decided].handoff
-                ? csbot__pick_response(s, &kb->intents[decided], &variant)
-                : NULL;
-        const char *t = resp ? csbot__text3_get(&resp->text, li) : NULL;
-        if (!t || !*t)
-            t = csbot__text3_get(&kb->msg[CSBOT__MSG_HANDOFF], li);
-        rc = csbot__render(s, t, &s->out);
+    return CSBOT_OK;
+}
+
+/* 7. No intent: a suggestion (confidence in the suggestion band, or
+ * ambiguous) or a fallback, both misses; max_misses misses in a row, or a
+ * confidence under handoff_threshold, hand off instead. */
+static int no_intent(csbot_session *s, const reading *m, decision *d) {
+    const csbot_kb *kb = s->kb;
+    const csbot__settings *set = &kb->set;
+    if (m->top >= 0 && m->conf0 >= set->suggest) {
+        d->action = CSBOT_ACTION_SUGGEST;
+        d->why = m->conf0 >= set->answer
+                     ? "ambiguous: the top two candidates are too close"
+                     : "confidence in the suggestion band";
+    } else {
+        d->action = CSBOT_ACTION_FALLBACK;
+        d->why = "confidence under the suggestion threshold";
     }
+    if (set->max_misses && s->misses_row + 1 >= set->max_misses) {
+        d->action = CSBOT_ACTION_HANDOFF;
+        d->reason = CSBOT_HANDOFF_REPEATED_MISS;
+        d->why = "too many turns in a row without an answer";
+    } else if (set->handoff_below > 0 && m->conf0 < set->handoff_below) {
+        d->action = CSBOT_ACTION_HANDOFF;
+        d->reason = CSBOT_HANDOFF_LOW_CONFIDENCE;
+        d->why = "confidence under the handoff threshold";
+    }
+    if (d->action == CSBOT_ACTION_SUGGEST)
+        return add_suggestions(s, m->li);
+    if (d->action == CSBOT_ACTION_FALLBACK)
+        return csbot__render(s, csbot__text3_get(&kb->msg[CSBOT__MSG_FALLBACK], m->li),
+                             &s->out);
+    return CSBOT_OK;
+}
+
+/* The text of a handoff: an intent that always hands off says so in its
+ * own words, otherwise the handoff message. */
+static int handoff_text(csbot_session *s, const reading *m, decision *d) {
+    const csbot_kb *kb = s->kb;
+    const csbot__response *resp =
+        d->decided >= 0 && kb->intents[d->decided].handoff
+            ? csbot__pick_response(s, &kb->intents[d->decided], &d->variant)
+            : NULL;
+    const char *t = resp ? csbot__text3_get(&resp->text, m->li) : NULL;
+    if (!t || !*t)
+        t = csbot__text3_get(&kb->msg[CSBOT__MSG_HANDOFF], m->li);
+    return csbot__render(s, t, &s->out);
+}
+
+/* The decision, steps 2 to 7 of the order at the top, and its text. */
+static int decide(csbot_session *s, const reading *m, decision *d) {
+    int rc = CSBOT_OK;
+    if (m->explicit_req) {
+        person_requested(s->kb, m, d);
+    } else if (m->senti >= s->kb->set.sentiment) {
+        sentiment_handoff(d);
+    } else {
+        choose_intent(s, m, d);
+        rc = d->decided >= 0 ? act_on_intent(s, m, d) : no_intent(s, m, d);
+    }
+    if (!rc && d->action == CSBOT_ACTION_HANDOFF)
+        rc = handoff_text(s, m, d);
     if (!rc && !s->out.data)
         rc = csbot__buf_reserve(&s->alloc, &s->out, 0);
-    if (rc)
-        return rc;
+    return rc;
+}
 
-    const char *intent_id = decided >= 0 ? kb->intents[decided].id : NULL;
-    int miss = decided < 0 && reason != CSBOT_HANDOFF_EXPLICIT_REQUEST &&
-               reason != CSBOT_HANDOFF_SENTIMENT;
-    if ((rc = record_turn(s, pt, text, len, intent_id, action, reason, conf, now,
-                          variant)))
-        return rc;
-    /* Reserve everything the commit writes, so that it cannot fail
-     * half-way once the callback has accepted the turn. */
-    if ((rc = prepare_commit(s, intent_id)))
-        return rc;
-    if (action == CSBOT_ACTION_HANDOFF &&
-        (rc = call_handoff(s, reason, pt->user.data, intent_id, conf, lang,
-                           senti, miss)))
-        return rc;
-
-    /* ---- commit ---- */
+/* The commit of a turn, after everything it writes was reserved and the
+ * handoff callback accepted: slots, context, pending question, misses,
+ * repeat fingerprint, human mode, the transcript. Cannot fail. */
+static void commit_turn(csbot_session *s, const reading *m, const decision *d,
+                        const char *intent_id, int miss, int64_t now) {
+    csbot_action action = d->action;
     s->turn++;
     for (size_t i = 0; i < s->nnew; i++) {
-        rc = csbot__pair_set(&s->alloc, &s->slots, &s->nslots, &s->slotcap,
-                             s->newslots[i].key.data, s->newslots[i].key.len,
-                             s->newslots[i].val.data, s->newslots[i].val.len);
+        int rc = csbot__pair_set(&s->alloc, &s->slots, &s->nslots, &s->slotcap,
+                                 s->newslots[i].key.data, s->newslots[i].key.len,
+                                 s->newslots[i].val.data, s->newslots[i].val.len);
         CSBOT_ASSERT(rc == CSBOT_OK); /* reserved by prepare_commit */
+        CSBOT_UNUSED(rc);
     }
     int answered = action == CSBOT_ACTION_ANSWER || action == CSBOT_ACTION_ASK;
-    if (decided >= 0 && (answered || action == CSBOT_ACTION_HANDOFF)) {
+    if (d->decided >= 0 && (answered || action == CSBOT_ACTION_HANDOFF)) {
         csbot__buf_clear(&s->ctx_intent);
         (void)csbot__buf_puts(&s->alloc, &s->ctx_intent, intent_id);
         s->ctx_turn = s->turn;
@@ -610,7 +698,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
         csbot__buf_clear(&s->pend_intent);
         (void)csbot__buf_puts(&s->alloc, &s->pend_intent, intent_id);
         s->pend_turn = s->turn;
-    } else if (decided >= 0) {
+    } else if (d->decided >= 0) {
         csbot__buf_clear(&s->pend_intent);
     }
     csbot__buf_clear(&s->last_answer);
@@ -625,7 +713,7 @@ static int turn(csbot_session *s, const char *text, size_t len) {
     s->nfprint = (unsigned)CSBOT_MIN(s->scr.feats.n, (size_t)CSBOT__FPRINT);
     if (s->nfprint)
         memcpy(s->fprint, s->scr.feats.h, s->nfprint * sizeof(uint64_t));
-    s->last_lang = lang;
+    s->last_lang = m->lang;
     s->last_activity_ms = now;
     /* A conversation is counted when it starts (turn 1), and as handed off
      * at its first handoff: a session saved and restored between messages
@@ -643,44 +731,89 @@ static int turn(csbot_session *s, const char *text, size_t len) {
         s->human = 0;
     }
     csbot__session_commit_turn(s);
+}
 
+/* The reply's fields and what csbot_session_explain reads. */
+static void fill_reply(csbot_session *s, const reading *m, const decision *d,
+                       const char *intent_id) {
+    const csbot_kb *kb = s->kb;
+    const csbot__scratch *sc = &s->scr;
+    struct csbot_reply *r = &s->reply;
     r->text = s->out.data;
     r->intent = intent_id;
-    r->action = action;
-    r->conf = decided >= 0 ? conf : conf0;
-    r->lang = lang;
+    r->action = d->action;
+    r->conf = d->decided >= 0 ? d->conf : m->conf0;
+    r->lang = m->lang;
     r->turn = s->turn;
-    r->reason = reason;
-    r->sentiment = senti;
+    r->reason = d->reason;
+    r->sentiment = m->senti;
     r->ncand = sc->ncand;
-    r->nsuggest = action == CSBOT_ACTION_SUGGEST ? suggestion_count(sc) : 0;
+    r->nsuggest = d->action == CSBOT_ACTION_SUGGEST ? suggestion_count(sc) : 0;
     for (size_t i = 0; i < sc->ncand; i++) {
         r->cand_id[i] = kb->intents[sc->cand[i].intent].id;
         r->cand_score[i] = sc->cand[i].conf;
     }
     s->last.coverage = sc->coverage;
-    s->last.sentiment = senti;
-    s->last.decided = decided;
-    s->last.reason = reason;
-    s->last.why = why;
+    s->last.sentiment = m->senti;
+    s->last.decided = d->decided;
+    s->last.reason = d->reason;
+    s->last.why = d->why;
     s->last.limited = sc->limited;
+}
 
-    /* statistics, kept in the session until the next flush */
+/* Statistics, kept in the session until the next flush. */
+static void count_turn(csbot_session *s, const char *text, size_t len,
+                       const reading *m, const decision *d, int miss,
+                       int64_t now, int64_t t0) {
     csbot__local_stats *ls = &s->ls;
     ls->replies++;
-    ls->by_action[action]++;
-    ls->by_reason[reason]++;
-    if (decided >= 0 && ls->nhit < sizeof ls->hit / sizeof ls->hit[0])
-        ls->hit[ls->nhit++] = (uint32_t)decided;
+    ls->by_action[d->action]++;
+    ls->by_reason[d->reason]++;
+    if (d->decided >= 0 && ls->nhit < sizeof ls->hit / sizeof ls->hit[0])
+        ls->hit[ls->nhit++] = (uint32_t)d->decided;
     count_time(s, now, t0);
-    if (miss && (action == CSBOT_ACTION_FALLBACK ||
-                 reason == CSBOT_HANDOFF_LOW_CONFIDENCE ||
-                 reason == CSBOT_HANDOFF_REPEATED_MISS))
-        csbot__stats_note_unanswered(s, text, len, lang, conf0);
-    if (s->stats &&
-        (++ls->since_flush >= 256 || ls->nhit == 256 || action == CSBOT_ACTION_HANDOFF ||
-         now - ls->last_flush_ms >= 1000))
-        csbot__stats_flush(s);
+    if (miss && (d->action == CSBOT_ACTION_FALLBACK ||
+                 d->reason == CSBOT_HANDOFF_LOW_CONFIDENCE ||
+                 d->reason == CSBOT_HANDOFF_REPEATED_MISS))
+        csbot__stats_note_unanswered(s, text, len, m->lang, m->conf0);
+    flush_if_due(s, d->action, now);
+}
+
+/* One turn, in the decision order at the top of this file. */
+static int turn(csbot_session *s, const char *text, size_t len) {
+    int64_t t0 = mono_ns();
+    int64_t now = csbot__session_now(s);
+    csbot__buf_clear(&s->out);
+    memset(&s->reply, 0, sizeof s->reply);
+    if (in_human_mode(s, now))
+        return silent_turn(s, text, len, now, t0);
+
+    reading m;
+    int rc = read_message(s, text, len, now, &m);
+    if (rc)
+        return rc;
+    decision d = {CSBOT_ACTION_NONE, CSBOT_HANDOFF_NONE, -1, m.conf0, 0, ""};
+    if ((rc = decide(s, &m, &d)))
+        return rc;
+
+    const char *intent_id = d.decided >= 0 ? s->kb->intents[d.decided].id : NULL;
+    int miss = d.decided < 0 && d.reason != CSBOT_HANDOFF_EXPLICIT_REQUEST &&
+               d.reason != CSBOT_HANDOFF_SENTIMENT;
+    csbot__turn *pt = csbot__session_pending_turn(s);
+    if ((rc = record_turn(s, pt, text, len, intent_id, d.action, d.reason, d.conf,
+                          now, d.variant)))
+        return rc;
+    /* Reserve everything the commit writes, so that it cannot fail
+     * half-way once the callback has accepted the turn. */
+    if ((rc = prepare_commit(s, intent_id)))
+        return rc;
+    if (d.action == CSBOT_ACTION_HANDOFF &&
+        (rc = call_handoff(s, d.reason, pt->user.data, intent_id, d.conf, m.lang,
+                           m.senti, miss)))
+        return rc;
+    commit_turn(s, &m, &d, intent_id, miss, now);
+    fill_reply(s, &m, &d, intent_id);
+    count_turn(s, text, len, &m, &d, miss, now, t0);
     return CSBOT_OK;
 }
 

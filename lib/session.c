@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "hub.h"
 #include "session.h"
+#include "stats.h"
 
 void csbot__session_err(csbot_session *s, const char *fmt, ...) {
     char tmp[256];
@@ -134,9 +136,9 @@ static int session_init(csbot_session *s, const csbot_kb *kb,
         s->opt = d;
     }
     if (s->opt.transcript_turns == 0)
-        s->opt.transcript_turns = 20;
-    if (s->opt.transcript_turns > 1000)
-        s->opt.transcript_turns = 1000;
+        s->opt.transcript_turns = CSBOT__TRANSCRIPT_DEFAULT;
+    if (s->opt.transcript_turns > CSBOT__TRANSCRIPT_MAX)
+        s->opt.transcript_turns = CSBOT__TRANSCRIPT_MAX;
     s->kb = kb;
     s->stats = s->opt.stats;
     s->ringcap = s->opt.transcript_turns + 1;
@@ -287,9 +289,6 @@ CSBOT_API void csbot_session_flush_stats(csbot_session *s) {
         csbot__stats_flush(s);
 }
 
-#define PROFILE_MAX_KEY 256
-#define PROFILE_MAX_VALUE 4096
-
 CSBOT_API int csbot_session_set_profile(csbot_session *s, const char *key,
                                         const char *value) {
     if (!s)
@@ -304,14 +303,14 @@ CSBOT_API int csbot_session_set_profile(csbot_session *s, const char *key,
         return CSBOT_EINVAL;
     }
     size_t kl = strlen(key), vl = value ? strlen(value) : 0;
-    if (kl > PROFILE_MAX_KEY) {
+    if (kl > CSBOT__PROFILE_MAX_KEY) {
         csbot__session_err(s, "profile key of %zu bytes is over the limit of "
-                              "%d bytes", kl, PROFILE_MAX_KEY);
+                              "%d bytes", kl, CSBOT__PROFILE_MAX_KEY);
         return CSBOT_ETOOBIG;
     }
-    if (vl > PROFILE_MAX_VALUE) {
+    if (vl > CSBOT__PROFILE_MAX_VALUE) {
         csbot__session_err(s, "profile value of %zu bytes is over the limit "
-                              "of %d bytes", vl, PROFILE_MAX_VALUE);
+                              "of %d bytes", vl, CSBOT__PROFILE_MAX_VALUE);
         return CSBOT_ETOOBIG;
     }
     size_t bad = 0;

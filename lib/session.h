@@ -3,15 +3,12 @@
  * profile, human mode, error messages), reply.c (the reply flow and
  * decisions), render.c (answer templates), handoff.c (the handoff packet),
  * state.c (saving and restoring), stats.c (service figures), explain.c
- * (:why) and hub.c (hot reload). It also declares the internal functions
- * of render.c, stats.c and hub.c, which have no header of their own.
+ * (:why) and hub.c (hot reload), with the internal functions of session.c.
  */
 #ifndef CSBOT_SESSION_H
 #define CSBOT_SESSION_H
 
 #include "match.h"
-
-#define CSBOT__FPRINT 48 /* feature hashes kept to recognise a repeat */
 
 /* One turn of the transcript. Buffers are reused when the ring wraps. */
 typedef struct csbot__turn {
@@ -19,7 +16,7 @@ typedef struct csbot__turn {
     csbot__buf bot;
     csbot__buf intent;   /* decided intent id, "" for none */
     csbot__buf cands;    /* top candidate ids, NUL-separated */
-    float cscore[3];
+    float cscore[CSBOT__TURN_CANDS];
     unsigned ncand;
     csbot_action action;
     csbot_handoff_reason reason;
@@ -36,17 +33,16 @@ typedef struct csbot__pair {
 } csbot__pair;
 
 /* Counts kept by a session and added to its csbot_stats now and then. */
-#define CSBOT__LAT_BUCKETS 16
 typedef struct csbot__local_stats {
     uint64_t replies;
-    uint64_t by_action[7];
-    uint64_t by_reason[8];
+    uint64_t by_action[CSBOT__NACTIONS];
+    uint64_t by_reason[CSBOT__NREASONS];
     uint64_t lat[CSBOT__LAT_BUCKETS]; /* reply time: < 2^i microseconds */
     uint64_t lat_ns_total;
-    uint64_t hour[24];
+    uint64_t hour[CSBOT__HOURS];
     uint64_t ratings, rating_sum, helpful, not_helpful;
     uint64_t conversations, conv_handoff;
-    uint32_t hit[256];     /* intents decided since the last flush */
+    uint32_t hit[CSBOT__FLUSH_REPLIES]; /* intents decided since the last flush */
     unsigned nhit;
     const csbot_kb *kb;    /* the kb those intent numbers refer to */
     int64_t last_flush_ms;
@@ -157,30 +153,5 @@ const csbot__turn *csbot__session_turn(const csbot_session *s, size_t i,
 size_t csbot__session_turn_count(const csbot_session *s, int with_pending);
 csbot__turn *csbot__session_pending_turn(csbot_session *s);
 void csbot__session_commit_turn(csbot_session *s);
-
-/* render.c: fill {slot}, {profile.x} templates into out. */
-int csbot__render(csbot_session *s, const char *tmpl, csbot__buf *out);
-/* Choose the response of intent i for the profile; NULL if none. Equal
- * variants take turns: the one after the variant this intent showed last in
- * the transcript. *variant receives 1 + the chosen variant's rank among the
- * equal ones (for the transcript), 0 when none. */
-const csbot__response *csbot__pick_response(const csbot_session *s,
-                                            const csbot__intent *it,
-                                            unsigned *variant);
-
-/* stats.c */
-/* csbot_stats_new() with an allocator (NULL: the C library's); for tests. */
-int csbot__stats_new_alloc(csbot_stats **out, int utc_offset_minutes,
-                           size_t unanswered_cap, csbot_alloc_fn fn, void *ud);
-void csbot__stats_flush(csbot_session *s);
-void csbot__stats_note_unanswered(csbot_session *s, const char *text,
-                                  size_t len, csbot_lang lang, double conf);
-int csbot__stats_bind(csbot_session *s, const csbot_kb *kb);
-void csbot__stats_local_free(csbot_session *s);
-int csbot__stats_offset(const csbot_stats *st);
-
-/* hub.c */
-const csbot_kb *csbot__hub_acquire(csbot_hub *hub, unsigned long *gen);
-void csbot__hub_release(csbot_hub *hub, const csbot_kb *kb);
 
 #endif

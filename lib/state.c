@@ -16,6 +16,10 @@
 #define MAGIC "CSBS"
 #define VERSION 1u
 
+/* Version 1 stores CSBOT__TURN_CANDS candidate scores per turn and checks
+ * them one by one (parse): another count is another format. */
+_Static_assert(CSBOT__TURN_CANDS == 3, "state format 1 holds 3 candidate scores a turn");
+
 typedef struct wr {
     unsigned char *p;
     size_t size, len;
@@ -90,7 +94,7 @@ CSBOT_API int csbot_session_save(const csbot_session *s, void *buf,
         put_buf(&w, &t->intent);
         put_buf(&w, &t->cands);
         put_u32(&w, t->ncand);
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < CSBOT__TURN_CANDS; k++)
             put_f32(&w, t->cscore[k]);
         put_u32(&w, (uint32_t)t->action);
         put_u32(&w, (uint32_t)t->reason);
@@ -222,7 +226,7 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
     sh->misses_total = get_u32(r);
     sh->human = get_u32(r) != 0;
     uint32_t lang = get_u32(r);
-    sh->last_lang = lang <= CSBOT_LANG_EN ? (csbot_lang)lang : CSBOT_LANG_UNKNOWN;
+    sh->last_lang = lang < CSBOT__NLANGS ? (csbot_lang)lang : CSBOT_LANG_UNKNOWN;
     sh->ctx_turn = get_u32(r);
     sh->pend_turn = get_u32(r);
     sh->conv_handoff = get_u32(r) != 0;
@@ -282,15 +286,15 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
         rc = rc ? rc : get_buf(r, ta, &t->intent, 0, 256);
         rc = rc ? rc : get_buf(r, ta, &t->cands, 1, 1024);
         t->ncand = get_u32(r);
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < CSBOT__TURN_CANDS; k++)
             t->cscore[k] = get_f32(r);
         uint32_t act = get_u32(r), why = get_u32(r);
         t->conf = get_f32(r);
         t->time_ms = (int64_t)get_u64(r);
         t->turn = get_u32(r);
         t->rating = (int)get_u32(r);
-        if (!rc && (r->bad || t->ncand > 3 || act > CSBOT_ACTION_SILENT ||
-                    why > CSBOT_HANDOFF_HOST || t->rating < 0 || t->rating > 5 ||
+        if (!rc && (r->bad || t->ncand > CSBOT__TURN_CANDS || act >= CSBOT__NACTIONS ||
+                    why >= CSBOT__NREASONS || t->rating < 0 || t->rating > 5 ||
                     bad_score(t->cscore[0]) || bad_score(t->cscore[1]) ||
                     bad_score(t->cscore[2]) || bad_score(t->conf) ||
                     bad_time(t->time_ms) ||

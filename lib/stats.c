@@ -5,8 +5,9 @@
  * hour of the shop's day, and a bounded log of unanswered messages.
  *
  * Sessions count in their own memory and add their counts to the shared
- * object under its mutex (csbot__stats_flush) at most once a second or
- * every 256 replies, on a handoff (by the bot or the host), when a hub
+ * object under its mutex (csbot__stats_flush) at the first reply a second
+ * (CSBOT__FLUSH_MS) after the last flush, every CSBOT__FLUSH_REPLIES (256)
+ * replies (flush_if_due in reply.c), on a handoff (by the bot or the host), when a hub
  * session moves to a new knowledge base, when the host detaches or
  * replaces the stats object, on csbot_session_flush_stats() and on free:
  * the reply path writes no shared memory. A reset does not flush (see
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 
 #include "session.h"
+#include "stats.h"
 
 typedef struct unanswered {
     char text[256];
@@ -50,7 +52,8 @@ int csbot__stats_new_alloc(csbot_stats **out, int utc_offset_minutes,
     if (!out)
         return CSBOT_EINVAL;
     *out = NULL;
-    if (utc_offset_minutes < -24 * 60 || utc_offset_minutes > 24 * 60)
+    if (utc_offset_minutes < -CSBOT__MAX_UTC_OFFSET_MIN ||
+        utc_offset_minutes > CSBOT__MAX_UTC_OFFSET_MIN)
         return CSBOT_EINVAL;
     csbot__alloc a;
     csbot__alloc_init(&a, fn, ud);
@@ -59,9 +62,9 @@ int csbot__stats_new_alloc(csbot_stats **out, int utc_offset_minutes,
         return CSBOT_ENOMEM;
     st->alloc = a;
     st->offset = utc_offset_minutes;
-    st->cap = unanswered_cap ? unanswered_cap : 100;
-    if (st->cap > 100000)
-        st->cap = 100000;
+    st->cap = unanswered_cap ? unanswered_cap : CSBOT__UNANSWERED_DEFAULT;
+    if (st->cap > CSBOT__UNANSWERED_MAX)
+        st->cap = CSBOT__UNANSWERED_MAX;
     st->log = csbot__calloc(&a, st->cap, sizeof *st->log);
     if (!st->log || csbot__dict_init(&a, &st->ids, 64) ||
         pthread_mutex_init(&st->mu, NULL)) {
@@ -147,14 +150,14 @@ void csbot__stats_flush(csbot_session *s) {
     pthread_mutex_lock(&st->mu);
     csbot__local_stats *t = &st->tot;
     t->replies += l->replies;
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < CSBOT__NACTIONS; i++)
         t->by_action[i] += l->by_action[i];
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < CSBOT__NREASONS; i++)
         t->by_reason[i] += l->by_reason[i];
     for (int i = 0; i < CSBOT__LAT_BUCKETS; i++)
         t->lat[i] += l->lat[i];
     t->lat_ns_total += l->lat_ns_total;
-    for (int i = 0; i < 24; i++)
+    for (int i = 0; i < CSBOT__HOURS; i++)
         t->hour[i] += l->hour[i];
     t->ratings += l->ratings;
     t->rating_sum += l->rating_sum;
@@ -218,7 +221,7 @@ CSBOT_API size_t csbot_stats_json(csbot_stats *st, char *buf, size_t size) {
         (unsigned long long)R, (unsigned long long)t->conversations,
         (unsigned long long)t->conv_handoff,
         t->conversations ? 1.0 - ratio(t->conv_handoff, t->conversations) : 0.0);
-    for (int i = 1; i < 7 && !rc; i++)
+    for (int i = 1; i < CSBOT__NACTIONS && !rc; i++)
         rc = csbot__buf_printf(a, &b, "%s\"%s\":%llu", i > 1 ? "," : "",
                                csbot_action_name((csbot_action)i),
                                (unsigned long long)t->by_action[i]);
@@ -231,7 +234,7 @@ CSBOT_API size_t csbot_stats_json(csbot_stats *st, char *buf, size_t size) {
         ratio(t->by_action[CSBOT_ACTION_SUGGEST], bot_replies),
         ratio(t->by_action[CSBOT_ACTION_FALLBACK], bot_replies),
         ratio(t->by_action[CSBOT_ACTION_HANDOFF], bot_replies));
-    for (int i = 1; i < 8 && !rc; i++)
+    for (int i = 1; i < CSBOT__NREASONS && !rc; i++)
         rc = csbot__buf_printf(a, &b, "%s\"%s\":%llu", i > 1 ? "," : "",
                                csbot_handoff_reason_name((csbot_handoff_reason)i),
                                (unsigned long long)t->by_reason[i]);
@@ -260,11 +263,11 @@ CSBOT_API size_t csbot_stats_json(csbot_stats *st, char *buf, size_t size) {
                                    (unsigned long long)t->lat[i]);
     }
     int busiest = 0;
-    for (int i = 1; i < 24; i++)
+    for (int i = 1; i < CSBOT__HOURS; i++)
         if (t->hour[i] > t->hour[busiest])
             busiest = i;
     rc = rc ? rc : csbot__buf_printf(a, &b, "]},\"messages_by_hour\":[");
-    for (int i = 0; i < 24 && !rc; i++)
+    for (int i = 0; i < CSBOT__HOURS && !rc; i++)
         rc = csbot__buf_printf(a, &b, "%s%llu", i ? "," : "",
                                (unsigned long long)t->hour[i]);
     rc = rc ? rc : csbot__buf_printf(a, &b,

@@ -10,36 +10,29 @@ CSBOT_API unsigned csbot_version(const char **str) {
     return CSBOT_VERSION_NUM;
 }
 
+/* One name per enumerator, in the enum's order; a value outside the enum
+ * has the name of its 0 enumerator. The counts are limits.h's. */
+static const char *const lang_names[] = {"unknown", "zh-Hans", "zh-Hant", "en"};
+static const char *const action_names[] = {"none",     "answer",  "ask",   "suggest",
+                                           "fallback", "handoff", "silent"};
+static const char *const reason_names[] = {
+    "none",   "low_confidence", "repeated_miss", "explicit_request",
+    "intent", "sentiment",      "repeated_question", "host"};
+
+#define NAMES(t) (sizeof(t) / sizeof(t)[0])
+_Static_assert(NAMES(lang_names) == CSBOT__NLANGS, "a name for every csbot_lang");
+_Static_assert(NAMES(action_names) == CSBOT__NACTIONS, "a name for every csbot_action");
+_Static_assert(NAMES(reason_names) == CSBOT__NREASONS,
+               "a name for every csbot_handoff_reason");
+
 CSBOT_API const char *csbot_lang_name(csbot_lang lang) {
-    switch (lang) {
-    case CSBOT_LANG_ZH_HANS: return "zh-Hans";
-    case CSBOT_LANG_ZH_HANT: return "zh-Hant";
-    case CSBOT_LANG_EN: return "en";
-    default: return "unknown";
-    }
+    return (unsigned)lang < CSBOT__NLANGS ? lang_names[lang] : lang_names[0];
 }
 
 CSBOT_API const char *csbot_action_name(csbot_action action) {
-    switch (action) {
-    case CSBOT_ACTION_ANSWER: return "answer";
-    case CSBOT_ACTION_ASK: return "ask";
-    case CSBOT_ACTION_SUGGEST: return "suggest";
-    case CSBOT_ACTION_FALLBACK: return "fallback";
-    case CSBOT_ACTION_HANDOFF: return "handoff";
-    case CSBOT_ACTION_SILENT: return "silent";
-    default: return "none";
-    }
+    return (unsigned)action < CSBOT__NACTIONS ? action_names[action] : action_names[0];
 }
 
 CSBOT_API const char *csbot_handoff_reason_name(csbot_handoff_reason r) {
-    switch (r) {
-    case CSBOT_HANDOFF_LOW_CONFIDENCE: return "low_confidence";
-    case CSBOT_HANDOFF_REPEATED_MISS: return "repeated_miss";
-    case CSBOT_HANDOFF_EXPLICIT_REQUEST: return "explicit_request";
-    case CSBOT_HANDOFF_INTENT: return "intent";
-    case CSBOT_HANDOFF_SENTIMENT: return "sentiment";
-    case CSBOT_HANDOFF_REPEATED_QUESTION: return "repeated_question";
-    case CSBOT_HANDOFF_HOST: return "host";
-    default: return "none";
-    }
+    return (unsigned)r < CSBOT__NREASONS ? reason_names[r] : reason_names[0];
 }

@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "session.h" /* csbot__stats_new_alloc */
+#include "stats.h" /* csbot__stats_new_alloc */
 #include "tests.h"
 
 static const char *const kb_parts[] = {
