@@ -7,7 +7,10 @@
 // message answered.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, wx, OA, newOpenid, hasCJK, repliesTotal, waitFor, sleep, SCALE } from './common.mjs';
+import {
+    start, wx, OA, newOpenid, hasCJK, repliesTotal, waitFor, sleep, SCALE,
+    TOKEN_LOSSES, forgetToken, expectLog, expectNoSecrets,
+} from './common.mjs';
 
 const { FAIL, SYSTEM_BUSY } = wx;
 const TOKEN = '/cgi-bin/token';
@@ -23,11 +26,6 @@ const sendsTo = (openid) => c.api.customSends.filter((r) => r.body?.touser === o
 const okSendsTo = (openid) => sendsTo(openid).filter((r) => r.answer?.errcode === 0);
 const logSince = (mark) => c.srv.log.slice(mark);
 
-async function expectLog(mark, re, what) {
-    await waitFor(() => re.test(logSince(mark)), { timeoutMs: 8000 * SCALE, what }).catch((e) => {
-        throw new Error(`${e.message}: no ${re} in the log:\n${logSince(mark).slice(-2000)}\nAPI:\n${c.api.describe()}`);
-    });
-}
 
 // A question answered "success" (the bot is slower than the budget).
 async function ask(openid, content, o) {
@@ -58,7 +56,7 @@ for (const [name, failure, re] of [
         const mark = c.srv.log.length;
         const xml = wx.textXml({ gh: OA.gh, openid, content: '怎么退货' });
         await ask(openid, '怎么退货', { xml });
-        await expectLog(mark, /level=warn channel=wechat api=\/cgi-bin\/message\/custom\/send msg="send failed: [^"]+"/,
+        await expectLog(c, mark, /level=warn channel=wechat api=\/cgi-bin\/message\/custom\/send msg="send failed: [^"]+"/,
             'the failed send');
         assert.match(logSince(mark), re);
         // WeChat's retry of the same message: "success", no second turn, no second send
@@ -85,7 +83,7 @@ test('custom/send without an answer: given up after the timeout; other customers
     await ask(b, 'how do I return an item');
     await expectDelivered(b, 1, "the other customer's reply while a send hangs");
     assert.ok(Date.now() - t0 < 4000 * SCALE, `the other reply waited for the hanging send (${Date.now() - t0} ms)`);
-    await expectLog(mark, /api=\/cgi-bin\/message\/custom\/send msg="send failed: [^"]*timed out[^"]*"/i, 'the timeout');
+    await expectLog(c, mark, /api=\/cgi-bin\/message\/custom\/send msg="send failed: [^"]*timed out[^"]*"/i, 'the timeout');
     assert.equal(sendsTo(a).length, 1, c.api.describe(SEND));
 });
 
@@ -95,19 +93,14 @@ for (const [name, failure, re] of [
     ['errcode -1 (system busy)', SYSTEM_BUSY, /WeChat error -1/],
 ]) {
     test(`the access token cannot be fetched (${name}), first or after a refused one: the log says so; the next reply goes out`, async () => {
-        for (const when of ['restart', 'refused']) {
-            if (when === 'restart') {
-                await c.srv.stop();
-                await c.srv.start();
-            } else {
-                c.api.expireTokens();
-            }
+        for (const when of TOKEN_LOSSES) {
+            await forgetToken(c, when);
             const openid = newOpenid();
             const fetches = c.api.calls(TOKEN).length;
             c.api.fail(TOKEN, failure, 1);
             const mark = c.srv.log.length;
             await ask(openid, '怎么退货');
-            await expectLog(mark, /level=warn channel=wechat api=\/cgi-bin\/message\/custom\/send msg="send failed: cannot get the access token: [^"]+"/,
+            await expectLog(c, mark, /level=warn channel=wechat api=\/cgi-bin\/message\/custom\/send msg="send failed: cannot get the access token: [^"]+"/,
                 `the failed token (${when})`);
             assert.match(logSince(mark), re);
             assert.equal(c.api.calls(TOKEN).length, fetches + 1, c.api.describe(TOKEN));
@@ -120,10 +113,5 @@ for (const [name, failure, re] of [
 }
 
 test('no secret in the log after the failures', async () => {
-    const log = c.srv.log;
-    for (const [what, s] of [['AppSecret', OA.secret], ['Token', OA.token], ['EncodingAESKey', OA.aes_key],
-        ...[...c.api.tokens.official].map((t) => ['access token', t])]) {
-        assert.ok(s && !log.includes(s), `the ${what} is in the server log`);
-    }
-    assert.ok(!/access_token=|secret=/.test(log), 'a URL with a credential is in the server log');
+    expectNoSecrets(c, { AppSecret: OA.secret, Token: OA.token, EncodingAESKey: OA.aes_key }, c.api.tokens.official);
 });

@@ -7,7 +7,10 @@
 // customer message answered twice, and the server serving on.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, wx, WC, hasCJK, repliesTotal, waitFor, sleep, SCALE } from './common.mjs';
+import {
+    start, wx, WC, hasCJK, repliesTotal, waitFor, sleep, SCALE,
+    TOKEN_LOSSES, forgetToken, expectLog, expectNoSecrets,
+} from './common.mjs';
 
 const { FAIL, SYSTEM_BUSY } = wx;
 const SYNC = '/cgi-bin/kf/sync_msg';
@@ -31,11 +34,6 @@ const lastCursor = () => c.api.issued[c.api.issued.length - 1];
 // Lines of the server's log written since mark (a length of c.srv.log).
 const logSince = (mark) => c.srv.log.slice(mark);
 
-async function expectLog(mark, re, what) {
-    await waitFor(() => re.test(logSince(mark)), { timeoutMs: 8000 * SCALE, what }).catch((e) => {
-        throw new Error(`${e.message}: no ${re} in the log:\n${logSince(mark).slice(-2000)}\nAPI:\n${c.api.describe()}`);
-    });
-}
 
 // Each user in want ({user: n}) got n successful kf/send_msg, and after a
 // pause still n.
@@ -70,7 +68,7 @@ for (const [name, failure, re] of failures) {
         c.api.fail(SYNC, failure, 1);
         const mark = c.srv.log.length;
         await c.kfCallback();
-        await expectLog(mark, new RegExp(`level=warn channel=wecom api=/cgi-bin/kf/sync_msg msg="[^"]+"`), 'the failed pull in the log');
+        await expectLog(c, mark, new RegExp(`level=warn channel=wecom api=/cgi-bin/kf/sync_msg msg="[^"]+"`), 'the failed pull in the log');
         assert.match(logSince(mark), re);
         await sleep(300);
         assert.equal(sendsTo(A).length + sendsTo(B).length, 0, `answered from a failed pull:\n${c.api.describe()}`);
@@ -96,7 +94,7 @@ test('sync_msg fails on the second page: the first page is answered and its curs
     const mark = c.srv.log.length;
     await c.kfCallback();
     await expectAnswered({ [A]: 1, [B]: 1 }, 'the first page');
-    await expectLog(mark, /api=\/cgi-bin\/kf\/sync_msg msg="HTTP status 502"/, 'the failed second page');
+    await expectLog(c, mark, /api=\/cgi-bin\/kf\/sync_msg msg="HTTP status 502"/, 'the failed second page');
     assert.equal(sendsTo(C).length, 0);
     const pageCursor = c.api.calls(SYNC)[syncs].answer.next_cursor;
     assert.equal(c.api.calls(SYNC)[syncs + 1].body.cursor, pageCursor);
@@ -137,7 +135,7 @@ for (const [name, failure, re] of [
         c.api.fail(SEND, failure, 1);
         const mark = c.srv.log.length;
         await c.kfCallback();
-        await expectLog(mark, /level=warn channel=wecom api=\/cgi-bin\/kf\/send_msg msg="send failed: [^"]+"/, 'the failed send in the log');
+        await expectLog(c, mark, /level=warn channel=wecom api=\/cgi-bin\/kf\/send_msg msg="send failed: [^"]+"/, 'the failed send in the log');
         assert.match(logSince(mark), re);
         assert.equal(await repliesTotal(c.srv), r0 + 1, 'the turn was not taken once');
         await serving();
@@ -156,13 +154,8 @@ for (const [name, failure, re] of [
     ['errcode -1 (system busy)', SYSTEM_BUSY, /WeChat error -1/],
 ]) {
     test(`gettoken fails (${name}) after a restart and after a refused token: no pull, the cursor kept, the next callback answers`, async () => {
-        for (const when of ['restart', 'refused']) {
-            if (when === 'restart') {
-                await c.srv.stop();
-                await c.srv.start();
-            } else {
-                c.api.expireTokens();
-            }
+        for (const when of TOKEN_LOSSES) {
+            await forgetToken(c, when);
             const A = newUser();
             const cursor = lastCursor();
             const tokens = c.api.calls(GETTOKEN).length;
@@ -170,7 +163,7 @@ for (const [name, failure, re] of [
             c.api.fail(GETTOKEN, failure, 1);
             const mark = c.srv.log.length;
             await c.kfCallback();
-            await expectLog(mark, /level=warn channel=wecom api=\/cgi-bin\/kf\/sync_msg msg="cannot get the access token: [^"]+"/,
+            await expectLog(c, mark, /level=warn channel=wecom api=\/cgi-bin\/kf\/sync_msg msg="cannot get the access token: [^"]+"/,
                 `the failed token (${when})`);
             assert.match(logSince(mark), re);
             assert.equal(c.api.calls(GETTOKEN).length, tokens + 1, c.api.describe(GETTOKEN));
@@ -186,10 +179,5 @@ for (const [name, failure, re] of [
 }
 
 test('no secret in the log after the failures', async () => {
-    const log = c.srv.log;
-    for (const [what, s] of [['secret', WC.secret], ['Token', WC.token], ['EncodingAESKey', WC.aes_key],
-        ...[...c.api.tokens.wecom].map((t) => ['access token', t])]) {
-        assert.ok(s && !log.includes(s), `the ${what} is in the server log`);
-    }
-    assert.ok(!/access_token=|corpsecret=/.test(log), 'a URL with a credential is in the server log');
+    expectNoSecrets(c, { secret: WC.secret, Token: WC.token, EncodingAESKey: WC.aes_key }, c.api.tokens.wecom);
 });
