@@ -18,6 +18,10 @@
 #define CSBOT_FUZZ_ROOT "."
 #endif
 
+/* libFuzzer's entry points (LLVMFuzzerInitialize where a harness has one). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* A failed check: say which and abort (libFuzzer saves the input). */
 #define FUZZ_CHECK(c)                                                        \
     do {                                                                     \

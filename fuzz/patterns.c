@@ -10,7 +10,6 @@
 
 #include <opencc/opencc.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
  * OpenCC, memoised (linked with -Wl,--wrap=opencc_open and the rest of

@@ -30,12 +30,6 @@
 #define CSBOT_FUZZ_SERVER /* common.h's application set-up */
 #include "common.h"
 
-#ifndef CSBOT_FUZZ_ROOT
-#define CSBOT_FUZZ_ROOT "."
-#endif
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int __real_crypto_pwhash_str(char out[crypto_pwhash_STRBYTES],
                              const char *const passwd,
                              unsigned long long passwdlen,

@@ -57,12 +57,6 @@
 #include "common.h"
 #include "wx.h"
 
-#ifndef CSBOT_FUZZ_ROOT
-#define CSBOT_FUZZ_ROOT "."
-#endif
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* --- the channels' jobs, counted; the log, silenced ----------------------- */
 
