@@ -466,6 +466,11 @@ $(BUILD)/replay/wechat: $(BUILD)/obj/fuzz/wechat.o $(BUILD)/obj/fuzz/replay.o $(
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) $(FUZZ_WX_WRAP) -o $@ $^ $(SERVER_LIBS) $(WX_LIBS) $(DEP_LIBS)
 
+# patterns: OpenCC memoised (FUZZ_PAT_WRAP)
+$(BUILD)/replay/patterns: $(BUILD)/obj/fuzz/patterns.o $(BUILD)/obj/fuzz/replay.o $(STATIC_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) $(FUZZ_PAT_WRAP) -o $@ $^ $(DEP_LIBS)
+
 $(BUILD)/replay/%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay.o $(STATIC_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEP_LIBS)

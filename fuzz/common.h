@@ -18,6 +18,10 @@
 #define CSBOT_FUZZ_ROOT "."
 #endif
 
+/* libFuzzer's entry points (LLVMFuzzerInitialize where a harness has one). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 /* A failed check: say which and abort (libFuzzer saves the input). */
 #define FUZZ_CHECK(c)                                                        \
     do {                                                                     \
@@ -161,5 +165,110 @@ static inline unsigned char *fuzz_save(const csbot_session *s, size_t *len) {
     *len = need;
     return buf;
 }
+
+/* --- the server harnesses (server_api.c, wechat.c) ----------------------
+ * Defined where CSBOT_FUZZ_SERVER is, before this header: they also see
+ * server/ and build one application object the way test/server/util.c's
+ * ts_app_start does, on a temporary directory removed at exit. */
+#ifdef CSBOT_FUZZ_SERVER
+#include <pthread.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "convs.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "server.h"
+#include "store.h"
+#include "wait.h"
+
+enum { FUZZ_SRV_MAX_FILES = 4 };
+/* The temporary directory: the database, the knowledge base's copy, and
+ * the files the harness adds with fuzz_srv_file(). */
+static char fuzz_srv_dir[256], fuzz_srv_db[320], fuzz_srv_kb[320];
+static char fuzz_srv_files[FUZZ_SRV_MAX_FILES][320];
+static size_t fuzz_srv_nfiles;
+
+static inline void fuzz_srv_cleanup(void) {
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    char p[400];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", fuzz_srv_db, suffix[i]);
+        unlink(p);
+    }
+    unlink(fuzz_srv_kb);
+    snprintf(p, sizeof p, "%s.new", fuzz_srv_kb);
+    unlink(p);
+    for (size_t i = 0; i < fuzz_srv_nfiles; i++)
+        unlink(fuzz_srv_files[i]);
+    rmdir(fuzz_srv_dir);
+}
+
+static inline int fuzz_copy_file(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return -1;
+    FILE *out = fopen(to, "wb");
+    FUZZ_CHECK(out != NULL);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        FUZZ_CHECK(fwrite(buf, 1, n, out) == n);
+    fclose(in);
+    FUZZ_CHECK(fclose(out) == 0);
+    return 0;
+}
+
+/* A file of the temporary directory holding text, removed at exit; its
+ * path. */
+static inline const char *fuzz_srv_file(const char *name, const char *text) {
+    FUZZ_CHECK(fuzz_srv_nfiles < FUZZ_SRV_MAX_FILES);
+    char *path = fuzz_srv_files[fuzz_srv_nfiles++];
+    snprintf(path, sizeof fuzz_srv_files[0], "%s/%s", fuzz_srv_dir, name);
+    FILE *f = fopen(path, "wb");
+    FUZZ_CHECK(f != NULL);
+    FUZZ_CHECK(fputs(text, f) >= 0);
+    FUZZ_CHECK(fclose(f) == 0);
+    return path;
+}
+
+/* The temporary directory ($TMPDIR/PREFIX.XXXXXX) with a copy of
+ * $CSBOT_FUZZ_KB or intents/demo.json, and the application a set up on it:
+ * the knowledge base loaded into its hub, the database, conversations,
+ * waiters, metrics, no rate limit. */
+static inline void fuzz_srv_app(app *a, const char *prefix) {
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(fuzz_srv_dir, sizeof fuzz_srv_dir, "%s/%s.XXXXXX", tmp, prefix);
+    FUZZ_CHECK(mkdtemp(fuzz_srv_dir) != NULL);
+    snprintf(fuzz_srv_db, sizeof fuzz_srv_db, "%s/t.db", fuzz_srv_dir);
+    snprintf(fuzz_srv_kb, sizeof fuzz_srv_kb, "%s/kb.json", fuzz_srv_dir);
+    atexit(fuzz_srv_cleanup);
+    const char *src = getenv("CSBOT_FUZZ_KB");
+    if (!src || fuzz_copy_file(src, fuzz_srv_kb)) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/intents/demo.json", CSBOT_FUZZ_ROOT);
+        if (fuzz_copy_file("intents/demo.json", fuzz_srv_kb) && fuzz_copy_file(p, fuzz_srv_kb)) {
+            fprintf(stderr, "fuzz: cannot find intents/demo.json (set CSBOT_FUZZ_KB)\n");
+            exit(1);
+        }
+    }
+    a->kbopts = (csbot_kb_options)CSBOT_KB_OPTIONS_INIT;
+    a->kb_path = fuzz_srv_kb;
+    a->quiet = 1;
+    pthread_mutex_init(&a->kb_mu, NULL);
+    csbot_kb *kb;
+    csbot_error err = CSBOT_ERROR_INIT;
+    FUZZ_CHECK(csbot_kb_load_file(&kb, fuzz_srv_kb, NULL, &err) == 0);
+    FUZZ_CHECK(csbot_hub_new(&a->hub, kb) == 0);
+    srv_note_kb_loaded(a);
+    char msg[256];
+    FUZZ_CHECK(auth_init() == 0);
+    FUZZ_CHECK(store_open(&a->st, fuzz_srv_db, msg, sizeof msg) == 0);
+    FUZZ_CHECK(convs_new(&a->cv, a) == 0);
+    FUZZ_CHECK(waiters_new(&a->wt) == 0);
+    FUZZ_CHECK(metrics_new(&a->m) == 0);
+    FUZZ_CHECK(ratelimit_new(&a->rl, 0) == 0);
+}
+#endif /* CSBOT_FUZZ_SERVER */
 
 #endif

@@ -8,9 +8,6 @@
  */
 #include "common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static csbot_kb *kb;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {

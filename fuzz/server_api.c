@@ -27,21 +27,9 @@
 #include <unistd.h>
 
 #include "api.h"
+#define CSBOT_FUZZ_SERVER /* common.h's application set-up */
 #include "common.h"
-#include "auth.h"
-#include "convs.h"
-#include "metrics.h"
-#include "ratelimit.h"
-#include "server.h"
-#include "store.h"
-#include "wait.h"
 
-#ifndef CSBOT_FUZZ_ROOT
-#define CSBOT_FUZZ_ROOT "."
-#endif
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int __real_crypto_pwhash_str(char out[crypto_pwhash_STRBYTES],
                              const char *const passwd,
                              unsigned long long passwdlen,
@@ -63,7 +51,6 @@ int __wrap_crypto_pwhash_str(char out[crypto_pwhash_STRBYTES],
 }
 
 static app A;
-static char dir[256], db_path[320], kb_path[320];
 static char conv0[33], conv_last[33];
 static long ticket0, ticket_last;
 
@@ -75,34 +62,6 @@ typedef struct agent {
 static agent AGENTS[2] = {{"alice", "", ""}, {"bob", "", ""}};
 static const char PASSWORD[] = "correct horse";
 static const char PROFILE[] = "{\"profile\":{\"name\":\"Li\",\"lang\":\"zh-Hans\"}}";
-
-static void cleanup(void) {
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    char p[400];
-    for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
-        unlink(p);
-    }
-    unlink(kb_path);
-    snprintf(p, sizeof p, "%s.new", kb_path);
-    unlink(p);
-    rmdir(dir);
-}
-
-static int copy_file(const char *from, const char *to) {
-    FILE *in = fopen(from, "rb");
-    if (!in)
-        return -1;
-    FILE *out = fopen(to, "wb");
-    FUZZ_CHECK(out != NULL);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        FUZZ_CHECK(fwrite(buf, 1, n, out) == n);
-    fclose(in);
-    FUZZ_CHECK(fclose(out) == 0);
-    return 0;
-}
 
 static void login(agent *ag) {
     FUZZ_CHECK(auth_login(A.st, ag->name, PASSWORD, ag->cookie, ag->csrf) == 0);
@@ -188,37 +147,8 @@ static int request(const char *method, const char *path, const char *after,
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(dir, sizeof dir, "%s/csbot-fuzz.XXXXXX", tmp);
-    FUZZ_CHECK(mkdtemp(dir) != NULL);
-    snprintf(db_path, sizeof db_path, "%s/t.db", dir);
-    snprintf(kb_path, sizeof kb_path, "%s/kb.json", dir);
-    atexit(cleanup);
-    const char *src = getenv("CSBOT_FUZZ_KB");
-    if (!src || copy_file(src, kb_path)) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/intents/demo.json", CSBOT_FUZZ_ROOT);
-        if (copy_file("intents/demo.json", kb_path) && copy_file(p, kb_path)) {
-            fprintf(stderr, "fuzz: cannot find intents/demo.json (set CSBOT_FUZZ_KB)\n");
-            exit(1);
-        }
-    }
-    A.kbopts = (csbot_kb_options)CSBOT_KB_OPTIONS_INIT;
-    A.kb_path = kb_path;
-    A.quiet = 1;
-    pthread_mutex_init(&A.kb_mu, NULL);
-    csbot_kb *kb;
-    csbot_error err = CSBOT_ERROR_INIT;
-    FUZZ_CHECK(csbot_kb_load_file(&kb, kb_path, NULL, &err) == 0);
-    FUZZ_CHECK(csbot_hub_new(&A.hub, kb) == 0);
-    srv_note_kb_loaded(&A);
+    fuzz_srv_app(&A, "csbot-fuzz");
     char msg[256];
-    FUZZ_CHECK(auth_init() == 0);
-    FUZZ_CHECK(store_open(&A.st, db_path, msg, sizeof msg) == 0);
-    FUZZ_CHECK(convs_new(&A.cv, &A) == 0);
-    FUZZ_CHECK(waiters_new(&A.wt) == 0);
-    FUZZ_CHECK(metrics_new(&A.m) == 0);
-    FUZZ_CHECK(ratelimit_new(&A.rl, 0) == 0);
     for (int i = 0; i < 2; i++) {
         FUZZ_CHECK(auth_add_agent(A.st, AGENTS[i].name, PASSWORD, msg, sizeof msg) == 0);
         login(&AGENTS[i]);

@@ -51,24 +51,12 @@
 #include <openssl/evp.h>
 
 #include "api.h"
-#include "auth.h"
 #include "channel.h"
 #include "channel_int.h"
+#define CSBOT_FUZZ_SERVER /* common.h's application set-up */
 #include "common.h"
-#include "convs.h"
-#include "metrics.h"
-#include "ratelimit.h"
-#include "server.h"
-#include "store.h"
-#include "wait.h"
 #include "wx.h"
 
-#ifndef CSBOT_FUZZ_ROOT
-#define CSBOT_FUZZ_ROOT "."
-#endif
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* --- the channels' jobs, counted; the log, silenced ----------------------- */
 
@@ -135,7 +123,6 @@ static void wait_jobs(void) {
 /* --- set-up ---------------------------------------------------------------- */
 
 static app A;
-static char dir[256], db_path[320], kb_path[320], oa_conf[320], wc_conf[320];
 static unsigned char KEY[WX_KEY_LEN], WC_KEY[WX_KEY_LEN];
 
 static const char TOKEN[] = "fuzzToken2024";
@@ -146,94 +133,27 @@ static const char WC_AES_KEY[] = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C";
 static const char CORPID[] = "wx5823bf96d3bd56c7";
 static const char NONCE[] = "1372623149";
 
-static void cleanup(void) {
-    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
-    char p[400];
-    for (int i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s%s", db_path, suffix[i]);
-        unlink(p);
-    }
-    unlink(kb_path);
-    unlink(oa_conf);
-    unlink(wc_conf);
-    rmdir(dir);
-}
-
-static int copy_file(const char *from, const char *to) {
-    FILE *in = fopen(from, "rb");
-    if (!in)
-        return -1;
-    FILE *out = fopen(to, "wb");
-    FUZZ_CHECK(out != NULL);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        FUZZ_CHECK(fwrite(buf, 1, n, out) == n);
-    fclose(in);
-    FUZZ_CHECK(fclose(out) == 0);
-    return 0;
-}
-
-static void write_file(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    FUZZ_CHECK(f != NULL);
-    FUZZ_CHECK(fputs(text, f) >= 0);
-    FUZZ_CHECK(fclose(f) == 0);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
     log_on = getenv("CSBOT_FUZZ_LOG") != NULL;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(dir, sizeof dir, "%s/csbot-fuzz-wx.XXXXXX", tmp);
-    FUZZ_CHECK(mkdtemp(dir) != NULL);
-    snprintf(db_path, sizeof db_path, "%s/t.db", dir);
-    snprintf(kb_path, sizeof kb_path, "%s/kb.json", dir);
-    snprintf(oa_conf, sizeof oa_conf, "%s/wechat.json", dir);
-    snprintf(wc_conf, sizeof wc_conf, "%s/wecom.json", dir);
-    atexit(cleanup);
-    const char *src = getenv("CSBOT_FUZZ_KB");
-    if (!src || copy_file(src, kb_path)) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/intents/demo.json", CSBOT_FUZZ_ROOT);
-        if (copy_file("intents/demo.json", kb_path) && copy_file(p, kb_path)) {
-            fprintf(stderr, "fuzz: cannot find intents/demo.json (set CSBOT_FUZZ_KB)\n");
-            exit(1);
-        }
-    }
+    fuzz_srv_app(&A, "csbot-fuzz-wx");
     char conf[1024];
     snprintf(conf, sizeof conf,
              "{\"token\":\"%s\",\"aes_key\":\"%s\",\"appid\":\"%s\",\"secret\":\"s3cret\","
              "\"mode\":\"compat\",\"reply_budget_ms\":2000,\"kf_account\":\"kf2001@gh_test\","
              "\"api_base\":\"http://127.0.0.1:9\"}",
              TOKEN, AES_KEY, APPID);
-    write_file(oa_conf, conf);
+    const char *oa_conf = fuzz_srv_file("wechat.json", conf);
     snprintf(conf, sizeof conf,
              "{\"token\":\"%s\",\"aes_key\":\"%s\",\"corpid\":\"%s\",\"secret\":\"kfs3cret\","
              "\"reply_budget_ms\":2000,\"servicer\":\"zhangsan\","
              "\"api_base\":\"http://127.0.0.1:9\"}",
              WC_TOKEN, WC_AES_KEY, CORPID);
-    write_file(wc_conf, conf);
+    const char *wc_conf = fuzz_srv_file("wecom.json", conf);
     FUZZ_CHECK(wx_key_decode(AES_KEY, KEY) == 0);
     FUZZ_CHECK(wx_key_decode(WC_AES_KEY, WC_KEY) == 0);
 
-    A.kbopts = (csbot_kb_options)CSBOT_KB_OPTIONS_INIT;
-    A.kb_path = kb_path;
-    A.quiet = 1;
-    pthread_mutex_init(&A.kb_mu, NULL);
-    csbot_kb *kb;
-    csbot_error err = CSBOT_ERROR_INIT;
-    FUZZ_CHECK(csbot_kb_load_file(&kb, kb_path, NULL, &err) == 0);
-    FUZZ_CHECK(csbot_hub_new(&A.hub, kb) == 0);
-    srv_note_kb_loaded(&A);
-    char msg[256];
-    FUZZ_CHECK(auth_init() == 0);
-    FUZZ_CHECK(store_open(&A.st, db_path, msg, sizeof msg) == 0);
-    FUZZ_CHECK(convs_new(&A.cv, &A) == 0);
-    FUZZ_CHECK(waiters_new(&A.wt) == 0);
-    FUZZ_CHECK(metrics_new(&A.m) == 0);
-    FUZZ_CHECK(ratelimit_new(&A.rl, 0) == 0);
     wx_global_init();
     char cerr[512] = "";
     if (channel_open(&A.wechat, &A, CH_WECHAT, oa_conf, cerr, sizeof cerr) ||

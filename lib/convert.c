@@ -5,7 +5,8 @@
  * Traditional matches examples written in Simplified, and the set of
  * Simplified-only characters, used to tell the customer's script. Answers are
  * converted to Traditional, phrase by phrase, at load time too, so the reply
- * path never calls OpenCC.
+ * path never calls OpenCC. A load opens t2s and s2t for the maps and, unless
+ * the answers' variant is s2t, whose handle it keeps, the variant's config.
  */
 #include <opencc/opencc.h>
 #include <stdio.h>
@@ -35,10 +36,22 @@ static size_t put_utf8(char *o, uint32_t cp) {
     return 4;
 }
 
-/* Convert every CJK character with the given OpenCC config and record those
- * that become a single different character. */
-static int build_map(const csbot__alloc *a, const char *config,
-                     csbot__cpmap *m, char *msg, size_t msgsize) {
+static int open_config(const char *config, opencc_t *out, char *msg,
+                       size_t msgsize) {
+    opencc_t oc = opencc_open(config);
+    if (oc == (opencc_t)-1) {
+        snprintf(msg, msgsize, "OpenCC cannot open %s: %s", config,
+                 opencc_error());
+        return CSBOT_ECONVERT;
+    }
+    *out = oc;
+    return CSBOT_OK;
+}
+
+/* Convert every CJK character with the open OpenCC config oc and record
+ * those that become a single different character. */
+static int build_map(const csbot__alloc *a, opencc_t oc, csbot__cpmap *m,
+                     char *msg, size_t msgsize) {
     size_t total = 0;
     for (size_t r = 0; r < sizeof ranges / sizeof ranges[0]; r++)
         total += ranges[r][1] - ranges[r][0] + 1;
@@ -52,15 +65,7 @@ static int build_map(const csbot__alloc *a, const char *config,
             in[n++] = '\n';
         }
     in[n] = '\0';
-    opencc_t oc = opencc_open(config);
-    if (oc == (opencc_t)-1) {
-        csbot__free(a, in);
-        snprintf(msg, msgsize, "OpenCC cannot open %s: %s", config,
-                 opencc_error());
-        return CSBOT_ECONVERT;
-    }
     char *outs = opencc_convert_utf8(oc, in, n);
-    opencc_close(oc);
     csbot__free(a, in);
     if (!outs) {
         snprintf(msg, msgsize, "OpenCC conversion failed: %s", opencc_error());
@@ -110,24 +115,31 @@ static int build_map(const csbot__alloc *a, const char *config,
     return rc;
 }
 
+/* Three configs, opened two or three times: the answers' variant is most
+ * often s2t (the default), whose handle then also builds the map of
+ * Simplified-only characters. */
 int csbot__convert_open(const csbot__alloc *a, csbot__convert *c,
                         const char *variant, char *msg, size_t msgsize) {
     memset(c, 0, sizeof *c);
     char cfg[32];
     snprintf(cfg, sizeof cfg, "%s.json", variant);
-    int rc = build_map(a, "t2s.json", &c->t2s, msg, msgsize);
-    if (rc == CSBOT_OK)
-        rc = build_map(a, "s2t.json", &c->s2t_chars, msg, msgsize);
+    opencc_t oc;
+    int rc = open_config("t2s.json", &oc, msg, msgsize);
     if (rc == CSBOT_OK) {
-        opencc_t oc = opencc_open(cfg);
-        if (oc == (opencc_t)-1) {
-            snprintf(msg, msgsize, "OpenCC cannot open %s: %s", cfg,
-                     opencc_error());
-            rc = CSBOT_ECONVERT;
-        } else {
-            c->s2t = oc;
-        }
+        rc = build_map(a, oc, &c->t2s, msg, msgsize);
+        opencc_close(oc);
     }
+    if (rc == CSBOT_OK)
+        rc = open_config("s2t.json", &oc, msg, msgsize);
+    if (rc == CSBOT_OK) {
+        rc = build_map(a, oc, &c->s2t_chars, msg, msgsize);
+        if (rc == CSBOT_OK && !strcmp(cfg, "s2t.json"))
+            c->s2t = oc;
+        else
+            opencc_close(oc);
+    }
+    if (rc == CSBOT_OK && !c->s2t && (rc = open_config(cfg, &oc, msg, msgsize)) == CSBOT_OK)
+        c->s2t = oc;
     if (rc)
         csbot__convert_free(a, c);
     return rc;

@@ -420,14 +420,15 @@ int ch_send(channel *ch, const char *user, const char *extra, const char *text,
     cJSON_AddItemToObject(o, "text", t);
     char *body = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
-    int rc = body ? wx_client_post(ch->cl,
-                                   ch->kind == CH_WECOM ? "/cgi-bin/kf/send_msg"
-                                                        : "/cgi-bin/message/custom/send",
-                                   body, NULL, code, err, errlen)
-                  : -1;
+    const char *path = ch->kind == CH_WECOM ? "/cgi-bin/kf/send_msg" : "/cgi-bin/message/custom/send";
+    if (!body) {
+        *code = -1;
+        snprintf(err, errlen, "out of memory");
+    }
+    int rc = body ? wx_client_post(ch->cl, path, body, NULL, code, err, errlen) : -1;
     free(body);
     if (rc)
-        srv_log("warn", "channel=%s msg=\"send failed: %s\"", ch->name, err);
+        srv_log("warn", "channel=%s api=%s msg=\"send failed: %s\"", ch->name, path, err);
     return rc;
 }
 

@@ -280,8 +280,13 @@ int wx_client_post(wx_client *c, const char *path, const char *json,
     char token[600];
     const char *rejected = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (get_token(c, rejected, token, sizeof token, errcode, err, errlen))
+        if (get_token(c, rejected, token, sizeof token, errcode, err, errlen)) {
+            /* say it was the token: the call itself was never made */
+            char why[256];
+            snprintf(why, sizeof why, "%s", err);
+            snprintf(err, errlen, "cannot get the access token: %s", why);
             return -1;
+        }
         size_t n = strlen(c->base) + strlen(path) + strlen(token) + 32;
         char *url = malloc(n);
         if (!url) {

@@ -167,3 +167,36 @@ export function newOpenid() {
     openidSeq++;
     return `oStandIn${process.pid}x${openidSeq}${wx.randomDigits(6)}`.slice(0, 28);
 }
+
+// ---- fault injection (test/wechat/*-faults.test.mjs) ----
+
+// The ways a server loses its cached access token: a restart, or WeChat
+// refusing it (40001); forgetToken(ctx, way) makes one happen.
+export const TOKEN_LOSSES = ['restart', 'refused'];
+export async function forgetToken(c, way) {
+    if (way === 'restart') {
+        await c.srv.stop();
+        await c.srv.start();
+    } else {
+        c.api.expireTokens();
+    }
+}
+
+// Wait until the server's log, from mark (a length of c.srv.log) on,
+// matches re.
+export async function expectLog(c, mark, re, what) {
+    await waitFor(() => re.test(c.srv.log.slice(mark)), { timeoutMs: 8000 * SCALE, what }).catch((e) => {
+        throw new Error(`${e.message}: no ${re} in the log:\n${c.srv.log.slice(mark).slice(-2000)}\nAPI:\n${c.api.describe()}`);
+    });
+}
+
+// Neither the secrets nor an access token the stand-in handed out (tokens:
+// a Set) are in the server's log, nor a URL with a credential.
+export function expectNoSecrets(c, secrets, tokens) {
+    const log = c.srv.log;
+    assert.ok(log.length > 0, 'the server logged nothing');
+    for (const [what, s] of [...Object.entries(secrets), ...[...tokens].map((t) => ['access token', t])]) {
+        assert.ok(s && !log.includes(s), `the ${what} is in the server log`);
+    }
+    assert.ok(!/access_token=|secret=/.test(log), 'a URL with a credential is in the server log');
+}

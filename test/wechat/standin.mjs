@@ -374,6 +374,15 @@ export function kfEventXml({ corpid, token, openKfid, createTime = now() }) {
 
 // ---- the API stand-in ---------------------------------------------------------
 
+// Failures of the network rather than of WeChat, for ApiStandin.fail().
+const NET = Symbol('network failure');
+export const FAIL = {
+    http: (status, body) => ({ [NET]: `HTTP ${status}`, status, body }),
+    drop: { [NET]: 'dropped' },
+    hang: (ms) => ({ [NET]: `no answer for ${ms} ms`, hangMs: ms }),
+};
+export const SYSTEM_BUSY = { errcode: -1, errmsg: 'system error' };
+
 const INVALID_TOKEN = { errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' };
 
 // new ApiStandin({appid, secret, corpid, corpsecret, pageSize}); await
@@ -416,10 +425,14 @@ export class ApiStandin {
     }
 
     // The next `times` calls to path (e.g. '/cgi-bin/message/custom/send')
-    // get answer (a JSON object) instead of the normal one.
-    fail(path, answer, times = Infinity) {
+    // get answer instead of the normal one: a JSON object (with HTTP 200,
+    // e.g. {errcode: -1, errmsg: 'system busy'}), or one of the network
+    // failures FAIL.http(500), FAIL.drop (the connection closed without an
+    // answer) and FAIL.hang(ms) (no answer for ms, then closed). skip: the
+    // number of calls answered normally first.
+    fail(path, answer, times = Infinity, { skip = 0 } = {}) {
         if (!this.failures.has(path)) this.failures.set(path, []);
-        this.failures.get(path).push({ answer, times });
+        this.failures.get(path).push({ answer, times, skip });
     }
 
     clearFailures(path) {
@@ -503,7 +516,7 @@ export class ApiStandin {
             if (q.appid !== this.appid) return this.json(res, 200, { errcode: 40013, errmsg: 'invalid appid' }, rec);
             if (q.secret !== this.secret) return this.json(res, 200, { errcode: 40125, errmsg: 'invalid appsecret' }, rec);
             const f = this.takeFailure(path);
-            if (f) return this.json(res, 200, f, rec);
+            if (f) return this.failWith(res, f, rec);
             const t = `OA_${crypto.randomBytes(24).toString('hex')}`;
             this.tokens.official.add(t);
             return this.json(res, 200, { access_token: t, expires_in: 7200 }, rec);
@@ -513,7 +526,7 @@ export class ApiStandin {
             if (q.corpid !== this.corpid) return this.json(res, 200, { errcode: 40013, errmsg: 'invalid corpid' }, rec);
             if (q.corpsecret !== this.corpsecret) return this.json(res, 200, { errcode: 40001, errmsg: 'invalid secret' }, rec);
             const f = this.takeFailure(path);
-            if (f) return this.json(res, 200, f, rec);
+            if (f) return this.failWith(res, f, rec);
             const t = `WC_${crypto.randomBytes(24).toString('hex')}`;
             this.tokens.wecom.add(t);
             return this.json(res, 200, { errcode: 0, errmsg: 'ok', access_token: t, expires_in: 7200 }, rec);
@@ -529,7 +542,7 @@ export class ApiStandin {
             return this.json(res, 200, { errcode: 47001, errmsg: `data format error: ${rec.raw.slice(0, 80)}` }, rec);
         }
         const f = this.takeFailure(path);
-        if (f) return this.json(res, 200, f, rec);
+        if (f) return this.failWith(res, f, rec);
         const b = rec.body;
         const ok = { errcode: 0, errmsg: 'ok' };
         switch (path) {
@@ -586,10 +599,29 @@ export class ApiStandin {
         }
     }
 
+    failWith(res, f, rec) {
+        if (!f[NET]) return this.json(res, 200, f, rec);
+        rec.answer = { failure: f[NET] };
+        if (f.status) {
+            const b = f.body ?? `<html><body>${f.status} stand-in failure</body></html>`;
+            res.writeHead(f.status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(b) });
+            res.end(b);
+        } else if (f.hangMs) {
+            const t = setTimeout(() => res.socket?.destroy(), f.hangMs);
+            res.socket?.once('close', () => clearTimeout(t));
+        } else {
+            res.socket?.destroy();
+        }
+    }
+
     takeFailure(path) {
         const list = this.failures.get(path);
         if (!list || !list.length) return undefined;
         const f = list[0];
+        if (f.skip > 0) {
+            f.skip--;
+            return undefined;
+        }
         f.times--;
         if (f.times <= 0) list.shift();
         return f.answer;
