@@ -551,7 +551,8 @@ CSBOT_API void csbot_session_reset(csbot_session *s);
  * @brief Reply to one customer message.
  *
  * Validates the text (UTF-8, no NUL, not empty, at most max_message bytes),
- * matches it, updates the conversation and fills *out. On failure the
+ * refuses a conversation that has taken 2^30 turns (CSBOT_ETOOBIG: reset
+ * it), matches it, updates the conversation and fills *out. On failure the
  * session is unchanged and *out is set to NULL. Never blocks on I/O; once
  * warm, it does not allocate.
  * @param s The session.

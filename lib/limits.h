@@ -47,6 +47,10 @@
  * values are cut to the maximum. */
 #define CSBOT__TRANSCRIPT_DEFAULT 20
 #define CSBOT__TRANSCRIPT_MAX 1000
+/* The most turns a conversation takes (csbot_session_reply refuses the next
+ * one) and a restored state may claim: far beyond any real conversation,
+ * and far below where the unsigned turn counter would wrap to 0. */
+#define CSBOT__MAX_TURNS (1u << 30)
 /* csbot_session_set_profile: the longest key and value, in bytes. */
 #define CSBOT__PROFILE_MAX_KEY 256
 #define CSBOT__PROFILE_MAX_VALUE 4096

@@ -854,6 +854,10 @@ CSBOT_API int csbot_session_reply(csbot_session *s, const char *text,
     } else if (csbot__utf8_is_blank(text, len)) {
         csbot__session_err(s, "the message is empty");
         rc = CSBOT_EEMPTY;
+    } else if (s->turn >= CSBOT__MAX_TURNS) {
+        csbot__session_err(s, "the conversation has taken its limit of %u "
+                              "turns: reset the session", CSBOT__MAX_TURNS);
+        rc = CSBOT_ETOOBIG;
     } else {
         rc = turn(s, text, len);
         if (rc == CSBOT_ENOMEM)

@@ -238,6 +238,9 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
     sh->nfprint = get_u32(r);
     if (!rc && (bad_time(sh->last_activity_ms) || bad_time(sh->ctx_time_ms)))
         rc = CSBOT_ESTATE;
+    /* a session never goes past CSBOT__MAX_TURNS (reply refuses to) */
+    if (!rc && sh->turn > CSBOT__MAX_TURNS)
+        rc = CSBOT_ESTATE;
     if (rc || r->bad || sh->nfprint > CSBOT__FPRINT)
         return rc && rc != CSBOT_ESTATE ? rc : CSBOT_ESTATE;
     for (unsigned i = 0; i < sh->nfprint; i++)
@@ -276,6 +279,7 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
         if (!sh->ring)
             return CSBOT_ENOMEM;
     }
+    unsigned prev = 0;
     for (uint32_t i = 0; i < nt && !rc; i++) {
         csbot__turn tmp;
         memset(&tmp, 0, sizeof tmp);
@@ -298,8 +302,9 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
                     bad_score(t->cscore[0]) || bad_score(t->cscore[1]) ||
                     bad_score(t->cscore[2]) || bad_score(t->conf) ||
                     bad_time(t->time_ms) ||
-                    /* a turn is recorded as the session's next one */
-                    (uint64_t)t->turn > (uint64_t)sh->turn + 1))
+                    /* saved turns are ones the session has taken, oldest
+                     * first: numbered 1..turn, each after the one before */
+                    t->turn == 0 || t->turn > sh->turn || t->turn <= prev))
             rc = CSBOT_ESTATE;
         if (!rc && ta && (bad_text(&t->user, 0) || bad_text(&t->bot, 0) ||
                           bad_text(&t->intent, 0) || bad_text(&t->cands, 1)))
@@ -312,6 +317,7 @@ static int parse(rd *r, const csbot__alloc *a, shadow *sh, size_t ringcap) {
             rc = CSBOT_ESTATE;
         t->action = (csbot_action)act;
         t->reason = (csbot_handoff_reason)why;
+        prev = t->turn;
     }
     sh->count = nt - skip;
     if (!rc && r->len - r->pos != 8)

@@ -536,6 +536,42 @@ START_TEST(forged_states_checked) {
 }
 END_TEST
 
+static void put_turn(unsigned char *b, size_t n, uint32_t turn) {
+    for (int i = 0; i < 4; i++)
+        b[8 + i] = (unsigned char)(turn >> (8 * i)); /* after magic, version */
+    rehash(b, n);
+}
+
+/* The turn counter never wraps: a session takes at most CSBOT__MAX_TURNS
+ * turns and a state claiming more is refused. (The restore fuzzer found a
+ * state at turn 2^32-1 whose next turn was numbered 0, so a turn not yet
+ * taken could be rated.) */
+START_TEST(turn_limit) {
+    size_t n;
+    unsigned char *st = rich_state(&n);
+    csbot_session *s = session_on(kb, 0);
+    const csbot_reply *r = NULL;
+    put_turn(st, n, CSBOT__MAX_TURNS + 1);
+    ck_assert_int_eq(csbot_session_restore(s, st, n), CSBOT_ESTATE);
+    put_turn(st, n, CSBOT__MAX_TURNS - 1);
+    ck_assert_int_eq(csbot_session_restore(s, st, n), CSBOT_OK);
+    ck_assert_int_eq(csbot_session_reply(s, "可以退货吗", CSBOT_NUL_TERMINATED, &r),
+                     CSBOT_OK);
+    ck_assert_uint_eq(csbot_reply_turn(r), CSBOT__MAX_TURNS);
+    ck_assert_int_eq(csbot_session_feedback(s, CSBOT__MAX_TURNS + 1u, 3), CSBOT_ERANGE);
+    ck_assert_int_eq(csbot_session_reply(s, "可以退货吗", CSBOT_NUL_TERMINATED, &r),
+                     CSBOT_ETOOBIG);
+    ck_assert_ptr_null(r);
+    ck_assert_ptr_nonnull(strstr(csbot_session_errmsg(s), "reset"));
+    csbot_session_reset(s);
+    ck_assert_int_eq(csbot_session_reply(s, "可以退货吗", CSBOT_NUL_TERMINATED, &r),
+                     CSBOT_OK);
+    ck_assert_uint_eq(csbot_reply_turn(r), 1);
+    csbot_session_free(s);
+    free(st);
+}
+END_TEST
+
 Suite *state_suite(void) {
     Suite *s = suite_create("state");
     TCase *tc = tcase_create("carry_on");
@@ -556,6 +592,7 @@ Suite *state_suite(void) {
     tcase_add_test(tc, flipped_bytes_rejected);
     tcase_add_test(tc, truncated_rejected);
     tcase_add_test(tc, forged_states_checked);
+    tcase_add_test(tc, turn_limit);
     suite_add_tcase(s, tc);
     return s;
 }
