@@ -1,7 +1,7 @@
 /*
- * model.c - learns the intent classifier from the knowledge base's examples
- * while it loads, and builds the index used to find the examples nearest to
- * a message.
+ * model.c - the intent classifier: learned from the knowledge base's
+ * examples while it loads, stored quantised, and giving a message's logits
+ * at reply time.
  *
  * The classifier is multinomial logistic regression over the TF-IDF features
  * of featurize.c, trained by stochastic gradient descent in a fixed
@@ -48,10 +48,8 @@
  * half a step times the feature's value for each of the message's
  * features.
  *
- * The index keeps, for each informative feature (one found in at most dfmax
- * examples), the list of examples that have it, and every example's own
- * word-level features for the exact cosine of the best candidates (see
- * match.c).
+ * The examples arrive as the sparse rows of rows.c; the nearest-example
+ * index built from the same rows is index.c.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -81,49 +79,6 @@ void csbot__traincfg_default(csbot__traincfg *cfg) {
     memcpy(cfg->lrs, lrs, sizeof lrs);
     cfg->ncent = (int)(sizeof cents / sizeof *cents);
     memcpy(cfg->cents, cents, sizeof cents);
-}
-
-int csbot__rows_add(const csbot__alloc *a, csbot__rows *r, const uint32_t *ids,
-                    const float *vals, size_t n, uint32_t label) {
-    size_t nnz = r->n ? r->rowptr[r->n] : 0;
-    if (nnz + n >= UINT32_MAX)
-        return CSBOT_ETOOBIG;
-    void *p1 = r->col, *p2 = r->val;
-    size_t c1 = r->cap_nnz, c2 = r->cap_nnz;
-    int rc = csbot__grow(a, &p1, &c1, nnz + n + 1, sizeof(uint32_t));
-    r->col = p1;
-    if (!rc)
-        rc = csbot__grow(a, &p2, &c2, nnz + n + 1, sizeof(float));
-    r->val = p2;
-    if (rc)
-        return rc;
-    r->cap_nnz = c1;
-    void *p3 = r->rowptr, *p4 = r->label;
-    size_t c3 = r->cap_n, c4 = r->cap_n;
-    rc = csbot__grow(a, &p3, &c3, r->n + 2, sizeof(uint32_t));
-    r->rowptr = p3;
-    if (!rc)
-        rc = csbot__grow(a, &p4, &c4, r->n + 2, sizeof(uint32_t));
-    r->label = p4;
-    if (rc)
-        return rc;
-    r->cap_n = c3;
-    if (r->n == 0)
-        r->rowptr[0] = 0;
-    memcpy(r->col + nnz, ids, n * sizeof *ids);
-    memcpy(r->val + nnz, vals, n * sizeof *vals);
-    r->label[r->n] = label;
-    r->n++;
-    r->rowptr[r->n] = (uint32_t)(nnz + n);
-    return CSBOT_OK;
-}
-
-void csbot__rows_free(const csbot__alloc *a, csbot__rows *r) {
-    csbot__free(a, r->rowptr);
-    csbot__free(a, r->col);
-    csbot__free(a, r->val);
-    csbot__free(a, r->label);
-    memset(r, 0, sizeof *r);
 }
 
 /* ---- vector kernels over padded class arrays ---- */
@@ -684,86 +639,4 @@ void csbot__model_free(const csbot__alloc *a, csbot__model *m) {
     csbot__free(a, m->wblock);
     csbot__free(a, m->b);
     memset(m, 0, sizeof *m);
-}
-
-int csbot__index_build(const csbot__alloc *a, csbot__index *ix,
-                       const csbot__rows *rows, size_t nfeat,
-                       const uint8_t *use) {
-    memset(ix, 0, sizeof *ix);
-    size_t nnz = rows->n ? rows->rowptr[rows->n] : 0, m = 0;
-    for (size_t i = 0; i < nnz; i++)
-        m += use[rows->col[i]] != 0;
-    ix->nfeat = nfeat;
-    ix->nrows = rows->n;
-    ix->dfmax = (uint32_t)CSBOT_MAX(32u, rows->n / 64);
-    ix->start = csbot__calloc(a, nfeat + 2, sizeof(uint32_t));
-    ix->label = csbot__malloc(a, (rows->n + 1) * sizeof(uint32_t));
-    ix->rowptr = csbot__malloc(a, (rows->n + 1) * sizeof(uint32_t));
-    ix->col = csbot__malloc(a, (m + 1) * sizeof(uint32_t));
-    ix->rval = csbot__malloc(a, (m + 1) * sizeof(float));
-    uint32_t *df = csbot__calloc(a, nfeat + 1, sizeof(uint32_t));
-    if (!ix->start || !ix->label || !ix->rowptr || !ix->col || !ix->rval ||
-        !df)
-        goto nomem;
-    /* the sub-vectors, normalised */
-    m = 0;
-    ix->rowptr[0] = 0;
-    for (size_t r = 0; r < rows->n; r++) {
-        size_t b = m;
-        float ss = 0.0f;
-        for (uint32_t k = rows->rowptr[r]; k < rows->rowptr[r + 1]; k++)
-            if (use[rows->col[k]]) {
-                ix->col[m] = rows->col[k];
-                ix->rval[m] = rows->val[k];
-                ss += rows->val[k] * rows->val[k];
-                df[rows->col[k]]++;
-                m++;
-            }
-        float inv = ss > 0.0f ? 1.0f / sqrtf(ss) : 0.0f;
-        for (size_t k = b; k < m; k++)
-            ix->rval[k] *= inv;
-        ix->rowptr[r + 1] = (uint32_t)m;
-        ix->label[r] = rows->label[r];
-    }
-    size_t total = 0;
-    for (size_t f = 0; f < nfeat; f++) {
-        ix->start[f] = (uint32_t)total;
-        if (df[f] <= ix->dfmax)
-            total += df[f];
-    }
-    ix->start[nfeat] = (uint32_t)total;
-    ix->row = csbot__malloc(a, (total + 1) * sizeof(uint32_t));
-    ix->val = csbot__malloc(a, (total + 1) * sizeof(float));
-    if (!ix->row || !ix->val)
-        goto nomem;
-    /* df becomes the fill position */
-    for (size_t f = 0; f < nfeat; f++)
-        df[f] = ix->start[f];
-    for (size_t r = 0; r < rows->n; r++)
-        for (uint32_t k = ix->rowptr[r]; k < ix->rowptr[r + 1]; k++) {
-            uint32_t f = ix->col[k];
-            if (df[f] < ix->start[f + 1]) {
-                ix->row[df[f]] = (uint32_t)r;
-                ix->val[df[f]] = ix->rval[k];
-                df[f]++;
-            }
-        }
-    csbot__free(a, df);
-    return CSBOT_OK;
-nomem:
-    csbot__free(a, df);
-    csbot__index_free(a, ix);
-    return CSBOT_ENOMEM;
-}
-
-void csbot__index_free(const csbot__alloc *a, csbot__index *ix) {
-    csbot__free(a, ix->start);
-    csbot__free(a, ix->row);
-    csbot__free(a, ix->val);
-    csbot__free(a, ix->label);
-    csbot__free(a, ix->rowptr);
-    csbot__free(a, ix->col);
-    csbot__free(a, ix->rval);
-    csbot__free(a, ix->patint);
-    memset(ix, 0, sizeof *ix);
 }
