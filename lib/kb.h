@@ -8,6 +8,7 @@
 
 #include "convert.h"
 #include "featurize.h"
+#include "index.h"
 #include "model.h"
 #include "pattern.h"
 #include "phrases.h"

@@ -1,7 +1,7 @@
 /*
- * model.c - learns the intent classifier from the knowledge base's examples
- * while it loads, and builds the index used to find the examples nearest to
- * a message.
+ * model.c - the intent classifier: learned from the knowledge base's
+ * examples while it loads, stored quantised, and giving a message's logits
+ * at reply time.
  *
  * The classifier is multinomial logistic regression over the TF-IDF features
  * of featurize.c, trained by stochastic gradient descent in a fixed
@@ -48,10 +48,8 @@
  * half a step times the feature's value for each of the message's
  * features.
  *
- * The index keeps, for each informative feature (one found in at most dfmax
- * examples), the list of examples that have it, and every example's own
- * word-level features for the exact cosine of the best candidates (see
- * match.c).
+ * The examples arrive as the sparse rows of rows.c; the nearest-example
+ * index built from the same rows is index.c.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -81,49 +79,6 @@ void csbot__traincfg_default(csbot__traincfg *cfg) {
     memcpy(cfg->lrs, lrs, sizeof lrs);
     cfg->ncent = (int)(sizeof cents / sizeof *cents);
     memcpy(cfg->cents, cents, sizeof cents);
-}
-
-int csbot__rows_add(const csbot__alloc *a, csbot__rows *r, const uint32_t *ids,
-                    const float *vals, size_t n, uint32_t label) {
-    size_t nnz = r->n ? r->rowptr[r->n] : 0;
-    if (nnz + n >= UINT32_MAX)
-        return CSBOT_ETOOBIG;
-    void *p1 = r->col, *p2 = r->val;
-    size_t c1 = r->cap_nnz, c2 = r->cap_nnz;
-    int rc = csbot__grow(a, &p1, &c1, nnz + n + 1, sizeof(uint32_t));
-    r->col = p1;
-    if (!rc)
-        rc = csbot__grow(a, &p2, &c2, nnz + n + 1, sizeof(float));
-    r->val = p2;
-    if (rc)
-        return rc;
-    r->cap_nnz = c1;
-    void *p3 = r->rowptr, *p4 = r->label;
-    size_t c3 = r->cap_n, c4 = r->cap_n;
-    rc = csbot__grow(a, &p3, &c3, r->n + 2, sizeof(uint32_t));
-    r->rowptr = p3;
-    if (!rc)
-        rc = csbot__grow(a, &p4, &c4, r->n + 2, sizeof(uint32_t));
-    r->label = p4;
-    if (rc)
-        return rc;
-    r->cap_n = c3;
-    if (r->n == 0)
-        r->rowptr[0] = 0;
-    memcpy(r->col + nnz, ids, n * sizeof *ids);
-    memcpy(r->val + nnz, vals, n * sizeof *vals);
-    r->label[r->n] = label;
-    r->n++;
-    r->rowptr[r->n] = (uint32_t)(nnz + n);
-    return CSBOT_OK;
-}
-
-void csbot__rows_free(const csbot__alloc *a, csbot__rows *r) {
-    csbot__free(a, r->rowptr);
-    csbot__free(a, r->col);
-    csbot__free(a, r->val);
-    csbot__free(a, r->label);
-    memset(r, 0, sizeof *r);
 }
 
 /* ---- vector kernels over padded class arrays ---- */
@@ -286,6 +241,9 @@ typedef struct trainer {
     float negweight;   /* weight of its examples */
     uint32_t *dids; /* the kept features of an example (dropout) */
     float *dvals;
+    uint32_t *order; /* the examples of an SGD run, N + 1 */
+    float *cen;      /* the class centroids (nfeat x stride), or NULL */
+    float *cnorm;    /* stride: centroids' scratch */
 } trainer;
 
 /* One SGD run from zero over the examples order[0..n) (shuffled in place);
@@ -428,6 +386,321 @@ float csbot__quantile(float *v, size_t n, float q) {
     return v[(size_t)(q * (float)(n - 1))];
 }
 
+/* ---- training: the phases of csbot__model_train ---- */
+
+/* What a training settles before the final model (the defaults of cfg
+ * unless the selection on held-out examples chooses). */
+typedef struct fit {
+    float lr;    /* learning rate */
+    float gamma; /* weight of the class centroids added */
+    float temp;  /* temperature folded into the weights */
+    float bg;    /* logit of the background */
+} fit;
+
+/* The selection's held-out examples and their scores, H x stride each. */
+typedef struct heldout {
+    uint32_t *held; /* the held-out examples, held[0..H) */
+    size_t H, ntr;  /* held out; trained on (t->order[0..ntr)) */
+    float *hc;      /* scores on the centroids of the training part */
+    float *hl;      /* logits of the candidate being tried */
+    float *best;    /* scores of the best candidate so far */
+    float *deflt;   /* scores of the default candidate */
+} heldout;
+
+/* The out-of-scope examples weigh less when there are more of them than an
+ * average intent has examples (by the square root of the ratio): how many
+ * of them the author wrote says little about how often customers ask
+ * off-topic questions. */
+static void weigh_negatives(trainer *t) {
+    const csbot__rows *rows = t->rows;
+    const csbot__traincfg *cfg = t->cfg;
+    size_t N = rows->n, nclass = t->C;
+    t->negclass = UINT32_MAX;
+    t->negweight = 1.0f;
+    if (cfg->neg_class < 0 || (size_t)cfg->neg_class >= nclass || nclass <= 1)
+        return;
+    size_t nneg = 0;
+    for (size_t i = 0; i < N; i++)
+        nneg += rows->label[i] == (uint32_t)cfg->neg_class;
+    float avg = (float)(N - nneg) / (float)(nclass - 1);
+    t->negclass = (uint32_t)cfg->neg_class;
+    if (nneg > 0 && avg < (float)nneg)
+        t->negweight = sqrtf(avg / (float)nneg);
+}
+
+/* The trainer's arrays: weights, intercepts, a class-sized scratch, the
+ * active blocks, an example's kept features, the order of the examples and
+ * (when cent) the centroids. */
+static int trainer_alloc(const csbot__alloc *a, trainer *t, int cent) {
+    const csbot__rows *rows = t->rows;
+    size_t N = rows->n, S = t->stride, nfeat = t->nfeat;
+    t->v = csbot__malloc(a, nfeat * S * sizeof(float));
+    t->b = csbot__malloc(a, S * sizeof(float));
+    t->p = csbot__malloc(a, S * sizeof(float));
+    t->act = csbot__malloc(a, (S / CSBOT__CBLOCK + 1) * sizeof(uint32_t));
+    size_t mx = 1;
+    for (size_t i = 0; i < N; i++)
+        mx = CSBOT_MAX(mx, (size_t)(rows->rowptr[i + 1] - rows->rowptr[i]));
+    t->dids = csbot__malloc(a, mx * sizeof(uint32_t));
+    t->dvals = csbot__malloc(a, mx * sizeof(float));
+    t->order = csbot__malloc(a, (N + 1) * sizeof(uint32_t));
+    t->cen = cent ? csbot__malloc(a, nfeat * S * sizeof(float)) : NULL;
+    t->cnorm = csbot__malloc(a, S * sizeof(float));
+    if (!t->v || !t->b || !t->p || !t->act || !t->order || !t->cnorm ||
+        (cent && !t->cen) || !t->dids || !t->dvals)
+        return CSBOT_ENOMEM;
+    return CSBOT_OK;
+}
+
+static void trainer_free(const csbot__alloc *a, trainer *t) {
+    csbot__free(a, t->v);
+    csbot__free(a, t->b);
+    csbot__free(a, t->p);
+    csbot__free(a, t->act);
+    csbot__free(a, t->dids);
+    csbot__free(a, t->dvals);
+    csbot__free(a, t->order);
+    csbot__free(a, t->cen);
+    csbot__free(a, t->cnorm);
+}
+
+static void heldout_free(const csbot__alloc *a, heldout *ho) {
+    csbot__free(a, ho->held);
+    csbot__free(a, ho->hc);
+    csbot__free(a, ho->hl);
+    csbot__free(a, ho->best);
+    csbot__free(a, ho->deflt);
+}
+
+/* Hold out cfg->holdout of each intent's examples (of those with at least
+ * 3), chosen at random: ho->held[0..H) are held out, t->order[0..ntr) the
+ * rest. */
+static int split_holdout(const csbot__alloc *a, trainer *t, heldout *ho) {
+    const csbot__rows *rows = t->rows;
+    size_t N = rows->n, S = t->stride;
+    uint32_t *held = ho->held = csbot__malloc(a, (N + 1) * sizeof(uint32_t));
+    if (!held)
+        return CSBOT_ENOMEM;
+    for (size_t i = 0; i < N; i++)
+        held[i] = (uint32_t)i;
+    for (size_t i = N; i > 1; i--) {
+        size_t j = (size_t)(csbot__rand(&t->rs) % i);
+        uint32_t x = held[i - 1];
+        held[i - 1] = held[j];
+        held[j] = x;
+    }
+    float *cnt = t->p;
+    memset(cnt, 0, S * sizeof(float));
+    for (size_t i = 0; i < N; i++)
+        cnt[rows->label[i]] += 1.0f;
+    for (size_t c = 0; c < t->C; c++)
+        cnt[c] = cnt[c] >= 3.0f ? floorf(cnt[c] * t->cfg->holdout + 0.5f)
+                                : 0.0f;
+    size_t k = 0, h = 0;
+    for (size_t i = 0; i < N; i++) {
+        uint32_t e = held[i];
+        if (cnt[rows->label[e]] >= 1.0f) {
+            cnt[rows->label[e]] -= 1.0f;
+            held[h++] = e;
+        } else {
+            t->order[k++] = e;
+        }
+    }
+    ho->ntr = k;
+    ho->H = N - k;
+    return CSBOT_OK;
+}
+
+/* Pick the learning rate (how closely the model follows each example: far
+ * for clean examples, less for noisy ones) and the weight of the centroids
+ * by accuracy on the held-out examples: the most accurate candidate, unless
+ * the default (the first) is within what chance would make of the
+ * difference. Leaves the chosen candidate's held-out scores in ho->best
+ * and returns its accuracy. */
+static float choose_candidate(trainer *t, heldout *ho, fit *f) {
+    const csbot__traincfg *cfg = t->cfg;
+    const uint32_t *label = t->rows->label;
+    size_t H = ho->H, S = t->stride, nclass = t->C;
+    centroids(t, t->order, ho->ntr, t->cen, t->cnorm);
+    for (size_t h = 0; h < H; h++)
+        score(t, t->cen, NULL, ho->held[h], cfg->scale, ho->hc + h * S);
+    float bestacc = -1.0f, defacc = 0.0f;
+    float margin = 0.5f / sqrtf((float)H);
+    for (int i = 0; i < cfg->nlr; i++) {
+        sgd(t, t->order, ho->ntr, cfg->select_epochs, cfg->lrs[i]);
+        for (size_t h = 0; h < H; h++)
+            score(t, t->v, t->b, ho->held[h], cfg->scale, ho->hl + h * S);
+        for (int g = 0; g < cfg->ncent; g++) {
+            size_t ok = 0;
+            float gm = cfg->cents[g];
+            for (size_t h = 0; h < H; h++) {
+                const float *z = ho->hl + h * S, *y = ho->hc + h * S;
+                size_t bc = 0;
+                float bv = z[0] + gm * y[0];
+                for (size_t c = 1; c < nclass; c++)
+                    if (z[c] + gm * y[c] > bv) {
+                        bv = z[c] + gm * y[c];
+                        bc = c;
+                    }
+                ok += bc == label[ho->held[h]];
+            }
+            float acc = (float)ok / (float)H;
+            int first = i == 0 && g == 0;
+            if (first)
+                defacc = acc;
+            if (first || acc > bestacc) {
+                bestacc = acc;
+                f->lr = cfg->lrs[i];
+                f->gamma = gm;
+                for (size_t h = 0; h < H * S; h++)
+                    ho->best[h] = ho->hl[h] + gm * ho->hc[h];
+                if (first)
+                    memcpy(ho->deflt, ho->best, H * S * sizeof(float));
+            }
+        }
+    }
+    if (bestacc - defacc <= margin) {
+        f->lr = cfg->lrs[0];
+        f->gamma = cfg->cents[0];
+        bestacc = defacc;
+        memcpy(ho->best, ho->deflt, H * S * sizeof(float));
+    }
+    return bestacc;
+}
+
+/* The temperature that makes the held-out labels most likely, on a
+ * geometric grid. */
+static float fit_temperature(const trainer *t, const heldout *ho) {
+    const uint32_t *label = t->rows->label;
+    size_t S = t->stride, nclass = t->C;
+    double bestll = -1e300;
+    float temp = t->cfg->temp;
+    for (int k = -12; k <= 12; k++) {
+        float T = powf(1.2f, (float)k);
+        double ll = 0.0;
+        for (size_t h = 0; h < ho->H; h++) {
+            const float *z = ho->best + h * S;
+            float mx = z[argmax(z, nclass)];
+            double sum = 0.0;
+            for (size_t c = 0; c < nclass; c++)
+                sum += exp((double)(T * (z[c] - mx)));
+            ll += (double)(T * (z[label[ho->held[h]]] - mx)) - log(sum);
+        }
+        if (ll > bestll) {
+            bestll = ll;
+            temp = T;
+        }
+    }
+    return temp;
+}
+
+/* The background from the held-out examples answered right: their top
+ * logits (at temperature temp), 5th percentile, minus the margin (ho->hl
+ * is reused for the logits). */
+static float heldout_background(const trainer *t, heldout *ho, float temp) {
+    size_t S = t->stride, nok = 0;
+    for (size_t h = 0; h < ho->H; h++) {
+        const float *z = ho->best + h * S;
+        size_t bc = argmax(z, t->C);
+        if (bc == t->rows->label[ho->held[h]])
+            ho->hl[nok++] = temp * z[bc];
+    }
+    return csbot__quantile(ho->hl, nok, t->cfg->bg_quantile) -
+           t->cfg->bg_margin;
+}
+
+/* The selection on held-out examples: the fit (learning rate, centroid
+ * weight, temperature, background) and, for diagnostics, what it chose in
+ * m. *select becomes 0 when no example can be held out (or none is left to
+ * train on). */
+static int select_fit(const csbot__alloc *a, trainer *t, heldout *ho, fit *f,
+                      csbot__model *m, int *select) {
+    int rc = split_holdout(a, t, ho);
+    if (rc)
+        return rc;
+    size_t H = ho->H, S = t->stride;
+    if (H == 0 || ho->ntr == 0) {
+        *select = 0;
+        return CSBOT_OK;
+    }
+    ho->hc = csbot__malloc(a, H * S * sizeof(float));
+    ho->hl = csbot__malloc(a, H * S * sizeof(float));
+    ho->best = csbot__malloc(a, H * S * sizeof(float));
+    ho->deflt = csbot__malloc(a, H * S * sizeof(float));
+    if (!ho->hc || !ho->hl || !ho->best || !ho->deflt)
+        return CSBOT_ENOMEM;
+    float acc = choose_candidate(t, ho, f);
+    f->temp = fit_temperature(t, ho);
+    f->bg = heldout_background(t, ho, f->temp);
+    m->sel_lr = f->lr;
+    m->sel_centroid = f->gamma;
+    m->sel_acc = acc;
+    m->nheld = H;
+    return CSBOT_OK;
+}
+
+/* The final model: trained on all the examples, plus the weighted class
+ * centroids, with the temperature folded into the weights. */
+static void train_final(trainer *t, const fit *f) {
+    size_t N = t->rows->n, S = t->stride, nfeat = t->nfeat;
+    for (size_t i = 0; i < N; i++)
+        t->order[i] = (uint32_t)i;
+    sgd(t, t->order, N, t->cfg->epochs, f->lr);
+    if (f->gamma > 0.0f) {
+        /* the normalised class centroids: a blunt classifier, but one that
+         * examples under the wrong intent hardly move */
+        centroids(t, t->order, N, t->cen, t->cnorm);
+        scal(t->cen, f->gamma, nfeat * S);
+        axpy(t->v, t->cen, 1.0f, nfeat * S);
+    }
+    if (f->temp != 1.0f) {
+        scal(t->v, f->temp, nfeat * S);
+        scal(t->b, f->temp, S);
+    }
+}
+
+/* No held-out examples: the background from the training examples' own
+ * top logits (a model is surer of what it was trained on, so this errs
+ * high). */
+static int train_background(const csbot__alloc *a, trainer *t, float *bg) {
+    const csbot__rows *rows = t->rows;
+    size_t N = rows->n, nok = 0;
+    float *buf = csbot__malloc(a, (N + 1) * sizeof(float));
+    if (!buf)
+        return CSBOT_ENOMEM;
+    for (size_t r = 0; r < N; r++) {
+        score(t, t->v, t->b, (uint32_t)r, t->cfg->scale, t->p);
+        size_t bc = argmax(t->p, t->C);
+        if (bc == rows->label[r])
+            buf[nok++] = t->p[bc];
+    }
+    *bg = csbot__quantile(buf, nok, t->cfg->bg_quantile) - t->cfg->bg_margin;
+    csbot__free(a, buf);
+    return CSBOT_OK;
+}
+
+/* The stored model: the weights quantised (the float ones are freed by
+ * the caller), the intercepts taken over from the trainer. */
+static int store(const csbot__alloc *a, csbot__model *m, trainer *t,
+                 const fit *f) {
+    int rc = quantise(a, m, t->v, t->nfeat, t->stride);
+    if (rc)
+        return rc;
+    m->nfeat = t->nfeat;
+    m->nclass = t->C;
+    m->stride = t->stride;
+    m->scale = t->cfg->scale;
+    m->temp = f->temp;
+    m->bg = f->bg;
+    m->b = t->b;
+    t->b = NULL;
+    return CSBOT_OK;
+}
+
+/* Training, phase by phase (the top comment says why): weigh the negative
+ * examples; with enough examples, select the fit on held-out ones; train
+ * the final model on all of them; without a selection, take the background
+ * from the training examples; store the model quantised. */
 int csbot__model_train(const csbot__alloc *a, csbot__model *m,
                        const csbot__rows *rows, size_t nfeat, size_t nclass,
                        const csbot__traincfg *cfg, uint64_t seed) {
@@ -437,7 +710,6 @@ int csbot__model_train(const csbot__alloc *a, csbot__model *m,
     size_t S = (nclass + CSBOT__CBLOCK - 1) / CSBOT__CBLOCK * CSBOT__CBLOCK;
     if (nfeat > SIZE_MAX / sizeof(float) / S / 2)
         return CSBOT_ENOMEM;
-    size_t N = rows->n;
     trainer t;
     memset(&t, 0, sizeof t);
     t.rows = rows;
@@ -446,237 +718,23 @@ int csbot__model_train(const csbot__alloc *a, csbot__model *m,
     t.stride = S;
     t.nfeat = nfeat;
     t.rs = seed ? seed : 0x5eed;
-    t.negclass = UINT32_MAX;
-    t.negweight = 1.0f;
-    if (cfg->neg_class >= 0 && (size_t)cfg->neg_class < nclass && nclass > 1) {
-        /* the out-of-scope examples weigh less when there are more of them
-         * than an average intent has examples (by the square root of the
-         * ratio): how many of them the author wrote says little about how
-         * often customers ask off-topic questions */
-        size_t nneg = 0;
-        for (size_t i = 0; i < N; i++)
-            nneg += rows->label[i] == (uint32_t)cfg->neg_class;
-        float avg = (float)(N - nneg) / (float)(nclass - 1);
-        t.negclass = (uint32_t)cfg->neg_class;
-        if (nneg > 0 && avg < (float)nneg)
-            t.negweight = sqrtf(avg / (float)nneg);
-    }
-    int select = cfg->holdout > 0.0f && N >= cfg->select_min &&
+    weigh_negatives(&t);
+    int select = cfg->holdout > 0.0f && rows->n >= cfg->select_min &&
                  (cfg->nlr > 1 || cfg->ncent > 1);
-    int cent = select || cfg->centroid > 0.0f;
-    t.v = csbot__malloc(a, nfeat * S * sizeof(float));
-    t.b = csbot__malloc(a, S * sizeof(float));
-    t.p = csbot__malloc(a, S * sizeof(float));
-    t.act = csbot__malloc(a, (S / CSBOT__CBLOCK + 1) * sizeof(uint32_t));
-    {
-        size_t mx = 1;
-        for (size_t i = 0; i < N; i++)
-            mx = CSBOT_MAX(mx, (size_t)(rows->rowptr[i + 1] - rows->rowptr[i]));
-        t.dids = csbot__malloc(a, mx * sizeof(uint32_t));
-        t.dvals = csbot__malloc(a, mx * sizeof(float));
-    }
-    uint32_t *order = csbot__malloc(a, (N + 1) * sizeof(uint32_t));
-    uint32_t *held = NULL;
-    float *cen = cent ? csbot__malloc(a, nfeat * S * sizeof(float)) : NULL;
-    float *cnorm = csbot__malloc(a, S * sizeof(float));
-    float *hc = NULL, *hl = NULL, *best = NULL, *deflt = NULL;
-    int rc = CSBOT_OK;
-    if (!t.v || !t.b || !t.p || !t.act || !order || !cnorm || (cent && !cen) ||
-        !t.dids || !t.dvals) {
-        rc = CSBOT_ENOMEM;
-        goto done;
-    }
-    float lr = cfg->lr, gamma = cfg->centroid, temp = cfg->temp, bg = -1e30f;
-    if (select) {
-        /* pick the learning rate (how closely the model follows each
-         * example: far for clean examples, less for noisy ones) and the
-         * weight of the centroids by accuracy on held-out examples, and
-         * a temperature that makes the probabilities honest on them */
-        size_t ntr;
-        held = csbot__malloc(a, (N + 1) * sizeof(uint32_t));
-        if (!held) {
-            rc = CSBOT_ENOMEM;
-            goto done;
-        }
-        for (size_t i = 0; i < N; i++)
-            held[i] = (uint32_t)i;
-        for (size_t i = N; i > 1; i--) {
-            size_t j = (size_t)(csbot__rand(&t.rs) % i);
-            uint32_t x = held[i - 1];
-            held[i - 1] = held[j];
-            held[j] = x;
-        }
-        {
-            float *cnt = t.p;
-            memset(cnt, 0, S * sizeof(float));
-            for (size_t i = 0; i < N; i++)
-                cnt[rows->label[i]] += 1.0f;
-            for (size_t c = 0; c < nclass; c++)
-                cnt[c] = cnt[c] >= 3.0f ? floorf(cnt[c] * cfg->holdout + 0.5f)
-                                        : 0.0f;
-            size_t k = 0, h = 0;
-            for (size_t i = 0; i < N; i++) {
-                uint32_t e = held[i];
-                if (cnt[rows->label[e]] >= 1.0f) {
-                    cnt[rows->label[e]] -= 1.0f;
-                    held[h++] = e;
-                } else {
-                    order[k++] = e;
-                }
-            }
-            ntr = k;
-        }
-        size_t H = N - ntr;
-        if (H == 0 || ntr == 0) {
-            select = 0;
-            goto final;
-        }
-        hc = csbot__malloc(a, H * S * sizeof(float));
-        hl = csbot__malloc(a, H * S * sizeof(float));
-        best = csbot__malloc(a, H * S * sizeof(float));
-        deflt = csbot__malloc(a, H * S * sizeof(float));
-        if (!hc || !hl || !best || !deflt) {
-            rc = CSBOT_ENOMEM;
-            goto done;
-        }
-        centroids(&t, order, ntr, cen, cnorm);
-        for (size_t h = 0; h < H; h++)
-            score(&t, cen, NULL, held[h], cfg->scale, hc + h * S);
-        /* the most accurate candidate, unless the default (the first)
-         * is within what chance would make of the difference */
-        float bestacc = -1.0f, defacc = 0.0f;
-        float margin = 0.5f / sqrtf((float)H);
-        for (int i = 0; i < cfg->nlr; i++) {
-            sgd(&t, order, ntr, cfg->select_epochs, cfg->lrs[i]);
-            for (size_t h = 0; h < H; h++)
-                score(&t, t.v, t.b, held[h], cfg->scale, hl + h * S);
-            for (int g = 0; g < cfg->ncent; g++) {
-                size_t ok = 0;
-                float gm = cfg->cents[g];
-                for (size_t h = 0; h < H; h++) {
-                    const float *z = hl + h * S, *y = hc + h * S;
-                    size_t bc = 0;
-                    float bv = z[0] + gm * y[0];
-                    for (size_t c = 1; c < nclass; c++)
-                        if (z[c] + gm * y[c] > bv) {
-                            bv = z[c] + gm * y[c];
-                            bc = c;
-                        }
-                    ok += bc == rows->label[held[h]];
-                }
-                float acc = (float)ok / (float)H;
-                int first = i == 0 && g == 0;
-                if (first)
-                    defacc = acc;
-                if (first || acc > bestacc) {
-                    bestacc = acc;
-                    lr = cfg->lrs[i];
-                    gamma = gm;
-                    for (size_t h = 0; h < H * S; h++)
-                        best[h] = hl[h] + gm * hc[h];
-                    if (first)
-                        memcpy(deflt, best, H * S * sizeof(float));
-                }
-            }
-        }
-        if (bestacc - defacc <= margin) {
-            lr = cfg->lrs[0];
-            gamma = cfg->cents[0];
-            bestacc = defacc;
-            memcpy(best, deflt, H * S * sizeof(float));
-        }
-        /* temperature: most likely held-out labels, on a geometric grid */
-        double bestll = -1e300;
-        for (int k = -12; k <= 12; k++) {
-            float T = powf(1.2f, (float)k);
-            double ll = 0.0;
-            for (size_t h = 0; h < H; h++) {
-                const float *z = best + h * S;
-                float mx = z[argmax(z, nclass)];
-                double sum = 0.0;
-                for (size_t c = 0; c < nclass; c++)
-                    sum += exp((double)(T * (z[c] - mx)));
-                ll += (double)(T * (z[rows->label[held[h]]] - mx)) - log(sum);
-            }
-            if (ll > bestll) {
-                bestll = ll;
-                temp = T;
-            }
-        }
-        /* the background: top logits of the held-out examples answered
-         * right, 5th percentile */
-        size_t nok = 0;
-        for (size_t h = 0; h < H; h++) {
-            const float *z = best + h * S;
-            size_t bc = argmax(z, nclass);
-            if (bc == rows->label[held[h]])
-                hl[nok++] = temp * z[bc];
-        }
-        bg = csbot__quantile(hl, nok, cfg->bg_quantile) - cfg->bg_margin;
-        m->sel_lr = lr;
-        m->sel_centroid = gamma;
-        m->sel_acc = bestacc;
-        m->nheld = H;
-    }
-final:
-    for (size_t i = 0; i < N; i++)
-        order[i] = (uint32_t)i;
-    sgd(&t, order, N, cfg->epochs, lr);
-    if (gamma > 0.0f) {
-        /* the normalised class centroids: a blunt classifier, but one that
-         * examples under the wrong intent hardly move */
-        centroids(&t, order, N, cen, cnorm);
-        scal(cen, gamma, nfeat * S);
-        axpy(t.v, cen, 1.0f, nfeat * S);
-    }
-    if (temp != 1.0f) {
-        scal(t.v, temp, nfeat * S);
-        scal(t.b, temp, S);
-    }
-    if (!select) {
-        /* no held-out examples: the training examples' own top logits (a
-         * model is surer of what it was trained on, so this errs high) */
-        size_t nok = 0;
-        float *buf = csbot__malloc(a, (N + 1) * sizeof(float));
-        if (!buf) {
-            rc = CSBOT_ENOMEM;
-            goto done;
-        }
-        for (size_t r = 0; r < N; r++) {
-            score(&t, t.v, t.b, (uint32_t)r, cfg->scale, t.p);
-            size_t bc = argmax(t.p, nclass);
-            if (bc == rows->label[r])
-                buf[nok++] = t.p[bc];
-        }
-        bg = csbot__quantile(buf, nok, cfg->bg_quantile) - cfg->bg_margin;
-        csbot__free(a, buf);
-    }
-    /* the stored model: the weights quantised, the float ones freed */
-    if ((rc = quantise(a, m, t.v, nfeat, S)))
-        goto done;
-    m->nfeat = nfeat;
-    m->nclass = nclass;
-    m->stride = S;
-    m->scale = cfg->scale;
-    m->temp = temp;
-    m->bg = bg;
-    m->b = t.b;
-    t.b = NULL;
-done:
-    csbot__free(a, t.v);
-    csbot__free(a, t.b);
-    csbot__free(a, t.p);
-    csbot__free(a, t.act);
-    csbot__free(a, t.dids);
-    csbot__free(a, t.dvals);
-    csbot__free(a, order);
-    csbot__free(a, held);
-    csbot__free(a, cen);
-    csbot__free(a, cnorm);
-    csbot__free(a, hc);
-    csbot__free(a, hl);
-    csbot__free(a, best);
-    csbot__free(a, deflt);
+    fit f = {cfg->lr, cfg->centroid, cfg->temp, -1e30f};
+    heldout ho;
+    memset(&ho, 0, sizeof ho);
+    int rc = trainer_alloc(a, &t, select || cfg->centroid > 0.0f);
+    if (!rc && select)
+        rc = select_fit(a, &t, &ho, &f, m, &select);
+    if (!rc)
+        train_final(&t, &f);
+    if (!rc && !select)
+        rc = train_background(a, &t, &f.bg);
+    if (!rc)
+        rc = store(a, m, &t, &f);
+    heldout_free(a, &ho);
+    trainer_free(a, &t);
     return rc;
 }
 
@@ -684,86 +742,4 @@ void csbot__model_free(const csbot__alloc *a, csbot__model *m) {
     csbot__free(a, m->wblock);
     csbot__free(a, m->b);
     memset(m, 0, sizeof *m);
-}
-
-int csbot__index_build(const csbot__alloc *a, csbot__index *ix,
-                       const csbot__rows *rows, size_t nfeat,
-                       const uint8_t *use) {
-    memset(ix, 0, sizeof *ix);
-    size_t nnz = rows->n ? rows->rowptr[rows->n] : 0, m = 0;
-    for (size_t i = 0; i < nnz; i++)
-        m += use[rows->col[i]] != 0;
-    ix->nfeat = nfeat;
-    ix->nrows = rows->n;
-    ix->dfmax = (uint32_t)CSBOT_MAX(32u, rows->n / 64);
-    ix->start = csbot__calloc(a, nfeat + 2, sizeof(uint32_t));
-    ix->label = csbot__malloc(a, (rows->n + 1) * sizeof(uint32_t));
-    ix->rowptr = csbot__malloc(a, (rows->n + 1) * sizeof(uint32_t));
-    ix->col = csbot__malloc(a, (m + 1) * sizeof(uint32_t));
-    ix->rval = csbot__malloc(a, (m + 1) * sizeof(float));
-    uint32_t *df = csbot__calloc(a, nfeat + 1, sizeof(uint32_t));
-    if (!ix->start || !ix->label || !ix->rowptr || !ix->col || !ix->rval ||
-        !df)
-        goto nomem;
-    /* the sub-vectors, normalised */
-    m = 0;
-    ix->rowptr[0] = 0;
-    for (size_t r = 0; r < rows->n; r++) {
-        size_t b = m;
-        float ss = 0.0f;
-        for (uint32_t k = rows->rowptr[r]; k < rows->rowptr[r + 1]; k++)
-            if (use[rows->col[k]]) {
-                ix->col[m] = rows->col[k];
-                ix->rval[m] = rows->val[k];
-                ss += rows->val[k] * rows->val[k];
-                df[rows->col[k]]++;
-                m++;
-            }
-        float inv = ss > 0.0f ? 1.0f / sqrtf(ss) : 0.0f;
-        for (size_t k = b; k < m; k++)
-            ix->rval[k] *= inv;
-        ix->rowptr[r + 1] = (uint32_t)m;
-        ix->label[r] = rows->label[r];
-    }
-    size_t total = 0;
-    for (size_t f = 0; f < nfeat; f++) {
-        ix->start[f] = (uint32_t)total;
-        if (df[f] <= ix->dfmax)
-            total += df[f];
-    }
-    ix->start[nfeat] = (uint32_t)total;
-    ix->row = csbot__malloc(a, (total + 1) * sizeof(uint32_t));
-    ix->val = csbot__malloc(a, (total + 1) * sizeof(float));
-    if (!ix->row || !ix->val)
-        goto nomem;
-    /* df becomes the fill position */
-    for (size_t f = 0; f < nfeat; f++)
-        df[f] = ix->start[f];
-    for (size_t r = 0; r < rows->n; r++)
-        for (uint32_t k = ix->rowptr[r]; k < ix->rowptr[r + 1]; k++) {
-            uint32_t f = ix->col[k];
-            if (df[f] < ix->start[f + 1]) {
-                ix->row[df[f]] = (uint32_t)r;
-                ix->val[df[f]] = ix->rval[k];
-                df[f]++;
-            }
-        }
-    csbot__free(a, df);
-    return CSBOT_OK;
-nomem:
-    csbot__free(a, df);
-    csbot__index_free(a, ix);
-    return CSBOT_ENOMEM;
-}
-
-void csbot__index_free(const csbot__alloc *a, csbot__index *ix) {
-    csbot__free(a, ix->start);
-    csbot__free(a, ix->row);
-    csbot__free(a, ix->val);
-    csbot__free(a, ix->label);
-    csbot__free(a, ix->rowptr);
-    csbot__free(a, ix->col);
-    csbot__free(a, ix->rval);
-    csbot__free(a, ix->patint);
-    memset(ix, 0, sizeof *ix);
 }

@@ -1,25 +1,16 @@
 /*
  * model.h - the linear intent classifier learned from the examples at load
- * time, and the inverted index used for nearest-example similarity.
+ * time (model.c): its training settings, the stored quantised model, the
+ * logits of a message; and csbot__quantile, which vectors.c also uses.
  */
 #ifndef CSBOT_MODEL_H
 #define CSBOT_MODEL_H
 
-#include "internal.h"
+#include "rows.h"
 
 /* Per-class arrays are padded to a multiple of this many floats so that the
  * loops over classes run in whole blocks the compiler vectorises. */
 #define CSBOT__CBLOCK 8
-
-/* Sparse rows: example i has features col[rowptr[i] .. rowptr[i+1]). */
-typedef struct csbot__rows {
-    size_t n;
-    uint32_t *rowptr; /* n + 1 */
-    uint32_t *col;
-    float *val;       /* L2-normalised per row */
-    uint32_t *label;  /* class of each row */
-    size_t cap_nnz, cap_n;
-} csbot__rows;
 
 #define CSBOT__MAXTRY 8
 
@@ -91,38 +82,5 @@ int csbot__model_train(const csbot__alloc *a, csbot__model *m,
 void csbot__model_logits(const csbot__model *m, const uint32_t *ids,
                          const float *vals, size_t n, float *out);
 void csbot__model_free(const csbot__alloc *a, csbot__model *m);
-
-/* Nearest examples by the cosine of their word-level features (words, word
- * pairs, numbers, Chinese characters and character pairs: the features in
- * use[]), each example's sub-vector normalised on its own. The inverted
- * index lists, for each such feature found in at most dfmax examples, the
- * examples that have it; the examples' sub-vectors (sorted by feature id)
- * give the exact cosine of the best candidates. */
-typedef struct csbot__index {
-    size_t nfeat, nrows;
-    uint32_t *start; /* nfeat + 1; empty lists for features not indexed */
-    uint32_t *row;
-    float *val;
-    uint32_t *label; /* class of each example */
-    uint32_t *rowptr; /* nrows + 1: the examples' sub-vectors */
-    uint32_t *col;
-    float *rval;
-    uint32_t dfmax;
-    float unk;        /* the share of words (and Chinese character pairs)
-                         a new message is expected to have that no example
-                         has (set by match.c) */
-    float idfmax;     /* IDF of a feature no example has (set by match.c) */
-    uint32_t *patint; /* intents that have patterns (filled by match.c) */
-    size_t npatint;
-} csbot__index;
-
-int csbot__index_build(const csbot__alloc *a, csbot__index *ix,
-                       const csbot__rows *rows, size_t nfeat,
-                       const uint8_t *use);
-void csbot__index_free(const csbot__alloc *a, csbot__index *ix);
-
-int csbot__rows_add(const csbot__alloc *a, csbot__rows *r, const uint32_t *ids,
-                    const float *vals, size_t n, uint32_t label);
-void csbot__rows_free(const csbot__alloc *a, csbot__rows *r);
 
 #endif

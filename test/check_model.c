@@ -1,17 +1,19 @@
 /*
- * check_model.c - lib/model.c called directly: the sparse rows the
- * examples become, the quantile helper, the classifier trained on a tiny
- * separable set (it must predict each class, with a probability over 0.5
- * once the background class takes its share, and reproducibly), and the
- * inverted index of nearest-example similarity (which features it lists,
- * the sub-vectors normalised on their own, the df cut-off). Every
- * allocation goes through the counting allocator of test/util.c, so the
- * tests also check that the module frees what it allocates.
+ * check_model.c - lib/model.c, lib/rows.c and lib/index.c called directly:
+ * the sparse rows the examples become (rows.c), the quantile helper, the
+ * classifier trained on a tiny separable set (it must predict each class,
+ * with a probability over 0.5 once the background class takes its share,
+ * and reproducibly), and the inverted index of nearest-example similarity
+ * (index.c: which features it lists, the sub-vectors normalised on their
+ * own, the df cut-off). Every allocation goes through the counting
+ * allocator of test/util.c, so the tests also check that the module frees
+ * what it allocates.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "index.h"
 #include "model.h"
 #include "tests.h"
 
