@@ -2,8 +2,9 @@
  * kb_load.c - reads a knowledge base's JSON (the only module that includes
  * cJSON) into the kb structures, validating every key, type and reference
  * against intents/SCHEMA.md. Errors name the JSON path of the bad value and,
- * by re-scanning the text along that path (jsondiag.c), its line and column. Templates get
- * the shop variables filled in and a Traditional copy made with OpenCC here,
+ * by re-scanning the text along that path (jsondiag.c), its line and column.
+ * Templates (read by template.c, the scanner render.c uses at reply time)
+ * get the shop variables filled in and a Traditional copy made with OpenCC here,
  * so that nothing of this is done when replying. The cJSON tree exists only
  * during this call.
  */
@@ -16,6 +17,7 @@
 #include "kb.h"
 #include "lexicon.h"
 #include "match.h"
+#include "template.h"
 
 typedef struct loader {
     csbot_kb *kb;
@@ -337,75 +339,78 @@ static int check_shop(loader *L, const cJSON *v) {
     return rc;
 }
 
-/* Fill {shop.key} and {shop.key|default} in a template; check that the other
- * placeholders name a known slot or profile.* */
+/* A shop variable's value into b: a string as it is, whole numbers in full
+ * (a phone number 4008201234, not 4.0082e+09), others with up to 15
+ * significant digits. */
+static int put_shop_value(loader *L, csbot__buf *b, const cJSON *v) {
+    if (is_str(v))
+        return csbot__buf_puts(L->a, b, v->valuestring);
+    double d = v->valuedouble;
+    if (d == floor(d) && fabs(d) < 9007199254740992.0)
+        return csbot__buf_printf(L->a, b, "%.0f", d);
+    return csbot__buf_printf(L->a, b, "%.15g", d);
+}
+
+/* {shop.key} or {shop.key|default}: the value, else the default, else an
+ * error. (The key is cut at 127 bytes.) */
+static int fill_shop(loader *L, const cJSON *shop, const csbot__tmpl_tok *t,
+                     const char *k, size_t klen, csbot__buf *b) {
+    char key[128];
+    size_t kl = CSBOT_MIN(klen, sizeof key - 1);
+    memcpy(key, k, kl);
+    key[kl] = '\0';
+    const cJSON *v = shop ? member(shop, key) : NULL;
+    if (v && (is_str(v) || is_num(v)))
+        return put_shop_value(L, b, v);
+    if (t->def)
+        return csbot__buf_append(L->a, b, t->def, t->dlen);
+    return fail(L, CSBOT_ESCHEMA, "unknown shop variable \"%s\"", key);
+}
+
+/* {slot} or {slot|default}, kept for reply time: the slot must exist, and
+ * becomes one the intent uses. */
+static int check_slot(loader *L, const csbot__tmpl_tok *t, csbot__intent *it,
+                      csbot__buf *b) {
+    int si = csbot__slot_find(L->kb, t->name, t->nlen);
+    if (si < 0)
+        return fail(L, CSBOT_ESCHEMA, "unknown slot \"%.*s\" in template",
+                    (int)t->nlen, t->name);
+    int have = 0;
+    for (size_t k = 0; it && k < it->nslots; k++)
+        have |= it->slots[k] == (uint32_t)si;
+    if (it && !have) {
+        void *pp = it->slots;
+        size_t cap = it->nslots;
+        int rc = csbot__grow(L->a, &pp, &cap, it->nslots + 1, sizeof(uint32_t));
+        it->slots = pp;
+        if (rc)
+            return rc;
+        it->slots[it->nslots++] = (uint32_t)si;
+    }
+    return csbot__buf_append(L->a, b, t->s, t->len);
+}
+
+/* Fill {shop.key} and {shop.key|default} in a template (read by
+ * template.c, as render.c reads it at reply time); check that the other
+ * placeholders name a known slot or profile.*, and keep them as written. */
 static int fill_template(loader *L, const cJSON *shop, const char *in,
                          char **out, csbot__intent *it) {
     csbot__buf b = {0};
     int rc = CSBOT_OK;
-    const char *p = in;
-    while (*p && !rc) {
-        const char *o = strchr(p, '{');
-        if (!o) {
-            rc = csbot__buf_puts(L->a, &b, p);
-            break;
-        }
-        const char *c = strchr(o, '}');
-        if (!c) {
+    const char *p = in, *key;
+    size_t klen;
+    csbot__tmpl_tok t;
+    while (!rc && csbot__tmpl_next(&p, &t)) {
+        if (t.kind == CSBOT__TMPL_TEXT)
+            rc = csbot__buf_append(L->a, &b, t.s, t.len);
+        else if (t.kind == CSBOT__TMPL_UNCLOSED)
             rc = fail(L, CSBOT_ESCHEMA, "unclosed '{' in template");
-            break;
-        }
-        rc = csbot__buf_append(L->a, &b, p, (size_t)(o - p));
-        const char *name = o + 1;
-        const char *bar = memchr(name, '|', (size_t)(c - name));
-        size_t nlen = (size_t)((bar ? bar : c) - name);
-        if (rc) {
-        } else if (nlen > 5 && memcmp(name, "shop.", 5) == 0) {
-            char key[128];
-            size_t kl = CSBOT_MIN(nlen - 5, sizeof key - 1);
-            memcpy(key, name + 5, kl);
-            key[kl] = '\0';
-            const cJSON *v = shop ? member(shop, key) : NULL;
-            if (v && is_str(v)) {
-                rc = csbot__buf_puts(L->a, &b, v->valuestring);
-            } else if (v && is_num(v)) {
-                /* whole numbers in full (a phone number 4008201234, not
-                 * 4.0082e+09); others with up to 15 significant digits */
-                double d = v->valuedouble;
-                if (d == floor(d) && fabs(d) < 9007199254740992.0)
-                    rc = csbot__buf_printf(L->a, &b, "%.0f", d);
-                else
-                    rc = csbot__buf_printf(L->a, &b, "%.15g", d);
-            } else if (bar) {
-                rc = csbot__buf_append(L->a, &b, bar + 1, (size_t)(c - bar - 1));
-            } else {
-                rc = fail(L, CSBOT_ESCHEMA, "unknown shop variable \"%s\"", key);
-            }
-        } else if (nlen > 8 && memcmp(name, "profile.", 8) == 0) {
-            rc = csbot__buf_append(L->a, &b, o, (size_t)(c - o + 1));
-        } else {
-            int si = csbot__slot_find(L->kb, name, nlen);
-            if (si < 0) {
-                rc = fail(L, CSBOT_ESCHEMA, "unknown slot \"%.*s\" in template",
-                          (int)nlen, name);
-            } else {
-                int have = 0;
-                for (size_t k = 0; it && k < it->nslots; k++)
-                    have |= it->slots[k] == (uint32_t)si;
-                if (it && !have) {
-                    void *pp = it->slots;
-                    size_t cap = it->nslots;
-                    rc = csbot__grow(L->a, &pp, &cap, it->nslots + 1,
-                                     sizeof(uint32_t));
-                    it->slots = pp;
-                    if (!rc)
-                        it->slots[it->nslots++] = (uint32_t)si;
-                }
-                if (!rc)
-                    rc = csbot__buf_append(L->a, &b, o, (size_t)(c - o + 1));
-            }
-        }
-        p = c + 1;
+        else if (csbot__tmpl_scoped(&t, "shop.", &key, &klen))
+            rc = fill_shop(L, shop, &t, key, klen, &b);
+        else if (csbot__tmpl_scoped(&t, "profile.", &key, &klen))
+            rc = csbot__buf_append(L->a, &b, t.s, t.len);
+        else
+            rc = check_slot(L, &t, it, &b);
     }
     if (!rc && !b.data)
         rc = csbot__buf_puts(L->a, &b, "");

@@ -1,13 +1,17 @@
 /*
  * render.c - answers: choosing the response variant for the customer's
  * profile (a variant whose "when" conditions all hold beats one with fewer
- * conditions; equal ones take turns, remembered in the transcript) and filling its template: {slot} from
- * the slots of this message or earlier ones, {profile.key} from the
- * profile, {name|default} when the value is missing. Shop variables were
- * filled in when the knowledge base loaded.
+ * conditions; equal ones take turns, remembered in the transcript) and
+ * filling its template: {slot} from the slots of this message or earlier
+ * ones, {profile.key} from the profile, {name|default} when the value is
+ * missing or empty, nothing when there is no default. The template is read
+ * by template.c, the scanner kb_load.c uses too; stray braces (a lone '}',
+ * an unclosed '{') come out as written. Shop variables were filled in when
+ * the knowledge base loaded.
  */
 #include "render.h"
 #include "session.h"
+#include "template.h"
 
 static const char *slot_value(const csbot_session *s, const char *name,
                               size_t n) {
@@ -18,31 +22,26 @@ static const char *slot_value(const csbot_session *s, const char *name,
 int csbot__render(csbot_session *s, const char *tmpl, csbot__buf *out) {
     const csbot__alloc *a = &s->alloc;
     const char *p = tmpl;
-    while (*p) {
-        const char *o = strchr(p, '{');
-        const char *c = o ? strchr(o, '}') : NULL;
-        if (!o || !c)
-            return csbot__buf_puts(a, out, p);
-        if (csbot__buf_append(a, out, p, (size_t)(o - p)))
-            return CSBOT_ENOMEM;
-        const char *name = o + 1;
-        const char *bar = memchr(name, '|', (size_t)(c - name));
-        size_t nlen = (size_t)((bar ? bar : c) - name);
-        const char *v;
-        if (nlen > 8 && memcmp(name, "profile.", 8) == 0)
-            v = csbot__pair_get(s->profile, s->nprofile, name + 8, nlen - 8);
-        else
-            v = slot_value(s, name, nlen);
-        int rc;
-        if (v && *v)
-            rc = csbot__buf_puts(a, out, v);
-        else if (bar)
-            rc = csbot__buf_append(a, out, bar + 1, (size_t)(c - bar - 1));
-        else
-            rc = CSBOT_OK;
+    csbot__tmpl_tok t;
+    while (csbot__tmpl_next(&p, &t)) {
+        int rc = CSBOT_OK;
+        if (t.kind == CSBOT__TMPL_VAR) {
+            const char *key, *v;
+            size_t klen;
+            if (csbot__tmpl_scoped(&t, "profile.", &key, &klen))
+                v = csbot__pair_get(s->profile, s->nprofile, key, klen);
+            else
+                v = slot_value(s, t.name, t.nlen);
+            if (v && *v)
+                rc = csbot__buf_puts(a, out, v);
+            else if (t.def)
+                rc = csbot__buf_append(a, out, t.def, t.dlen);
+        } else {
+            /* literal text, and an unclosed '{' with the rest as written */
+            rc = csbot__buf_append(a, out, t.s, t.len);
+        }
         if (rc)
             return rc;
-        p = c + 1;
     }
     if (!out->data)
         return csbot__buf_reserve(a, out, 0);
